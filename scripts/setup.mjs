@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Bootstrap for `npm test`, `npm run demo` and `npm run bench` on a fresh Debian 12 machine.
+// Idempotent: every step checks first and does nothing when already done.
+// Uses only Node's standard library, because nothing else is installed yet.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM_VERSION = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split(
+  '@',
+)[1];
+const bench = process.argv.includes('--bench');
+
+// Debian packages: libpcap-dev to build `cap`; the rest for the namespace lab and firewall backends.
+const SYSTEM_PACKAGES = [
+  'libpcap-dev',
+  'python3',
+  'make',
+  'g++',
+  'iproute2',
+  'nftables',
+  'iptables',
+  'ipset',
+  'openssh-client',
+  'openssh-server',
+];
+const BENCH_PACKAGES = ['fwknop-server', 'fwknop-client', 'hping3', 'gcc'];
+
+function step(msg) {
+  process.stdout.write(`[setup] ${msg}\n`);
+}
+
+function fail(msg, hint) {
+  process.stderr.write(`\n[setup] FAILED: ${msg}\n${hint ? `[setup] how to fix: ${hint}\n` : ''}`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8', ...opts });
+  return r;
+}
+
+function checkNode() {
+  const [maj, min] = process.versions.node.split('.').map(Number);
+  if (maj < 20 || (maj === 20 && min < 19)) {
+    fail(
+      `Node ${process.versions.node} is too old`,
+      'install Node.js 20.19 or newer (the @noble libraries need it)',
+    );
+  }
+}
+
+function missingDebianPackages(pkgs) {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+  const r = run('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...pkgs], { quiet: true });
+  if (r.error) return null; // not a Debian system
+  const installed = new Set(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.endsWith('install ok installed'))
+      .map((l) => l.split(' ')[0]),
+  );
+  return pkgs.filter((p) => !installed.has(p));
+}
+
+function ensureSystemPackages() {
+  const pkgs = bench ? [...SYSTEM_PACKAGES, ...BENCH_PACKAGES] : SYSTEM_PACKAGES;
+  const missing = missingDebianPackages(pkgs);
+  if (missing === null) {
+    step(
+      'not a Debian system (no dpkg-query): skipping system packages; install libpcap-dev, nftables, iproute2 yourself',
+    );
+    return;
+  }
+  if (missing.length === 0) {
+    step('system packages present');
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    fail(
+      `missing Debian packages: ${missing.join(' ')}`,
+      `run as root, or install them first: sudo apt-get install -y ${missing.join(' ')}`,
+    );
+  }
+  step(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['update'], { env }).status !== 0) {
+    fail(
+      'apt-get update failed',
+      'check the machine can reach its Debian mirror (see /etc/apt/sources.list*)',
+    );
+  }
+  const r = run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
+  if (r.status !== 0) fail(`apt-get install ${missing.join(' ')} failed`, 'read the apt output above');
+  // openssh-server's postinst may start sshd on the host; the lab only uses its binary.
+  if (missing.includes('openssh-server')) run('systemctl', ['disable', '--now', 'ssh'], { quiet: true });
+}
+
+function pnpmCommand() {
+  const r = run('pnpm', ['--version'], { quiet: true });
+  if (!r.error && r.status === 0 && r.stdout.trim() === PNPM_VERSION) return ['pnpm'];
+  step(`installing pnpm@${PNPM_VERSION}`);
+  const g = run('npm', ['install', '-g', `pnpm@${PNPM_VERSION}`], { quiet: true });
+  const again = run('pnpm', ['--version'], { quiet: true });
+  if (g.status === 0 && !again.error && again.stdout.trim() === PNPM_VERSION) return ['pnpm'];
+  step(`global install not possible; using npx pnpm@${PNPM_VERSION}`);
+  return ['npx', '--yes', `pnpm@${PNPM_VERSION}`];
+}
+
+function newer(a, b) {
+  return existsSync(a) && existsSync(b) && statSync(a).mtimeMs >= statSync(b).mtimeMs;
+}
+
+function installDependencies(pnpm) {
+  const env = { ...process.env };
+  // pnpm's node-gyp ignores npm's nodedir setting and would try to download headers.
+  if (existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
+  const marker = join(root, 'node_modules', '.modules.yaml');
+  const capNode = join(root, 'node_modules/.pnpm/cap@0.2.1/node_modules/cap/build/Release/cap.node');
+  if (newer(marker, join(root, 'pnpm-lock.yaml')) && existsSync(capNode)) {
+    step('dependencies up to date');
+    return;
+  }
+  step('installing dependencies (pnpm install --frozen-lockfile)');
+  const r = run(pnpm[0], [...pnpm.slice(1), 'install', '--frozen-lockfile'], { cwd: root, env });
+  if (r.status !== 0) {
+    fail(
+      'pnpm install failed',
+      'the native module `cap` needs libpcap-dev, python3, make and g++; see the output above',
+    );
+  }
+}
+
+function build(pnpm) {
+  step('building (tsc -b)');
+  const r = run(pnpm[0], [...pnpm.slice(1), 'exec', 'tsc', '-b'], { cwd: root });
+  if (r.status !== 0) fail('TypeScript build failed', 'fix the type errors printed above');
+}
+
+checkNode();
+ensureSystemPackages();
+const pnpm = pnpmCommand();
+installDependencies(pnpm);
+build(pnpm);
+step('ready');
