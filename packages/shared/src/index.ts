@@ -1,1 +1,21 @@
-export const placeholder = 1;
+/**
+ * @spa/shared — the spa protocol core. Pure functions over Uint8Array: time, randomness
+ * and keys are always parameters. No I/O. See docs/protocol.md.
+ */
+export * from './address.js';
+export * from './bytes.js';
+export * from './errors.js';
+export * from './keys.js';
+export * from './knock-port.js';
+export * from './lookup.js';
+export * from './lookup-table.js';
+export * from './packet.js';
+export * from './payload.js';
+export * from './profile.js';
+export * from './reasons.js';
+export * from './replay-window.js';
+export * from './sequence.js';
+export * from './sequence-progress.js';
+export * from './step.js';
+export * from './verify.js';
+export * from './wire.js';

@@ -1,0 +1,70 @@
+/**
+ * The pure part of the server's verification, in the order of docs/protocol.md §5,
+ * cheapest first: length → client lookup → knock tag → decrypt → version → server id
+ * → step binding → time window. Replay and policy need server state and follow in the
+ * server. Never throws on packet bytes.
+ */
+import { equalConstantTime } from './bytes.js';
+import type { LookupMask } from './lookup.js';
+import type { LookupTable } from './lookup-table.js';
+import { openKnock, type PreparedClient } from './packet.js';
+import type { KnockPayload } from './payload.js';
+import type { Verdict } from './reasons.js';
+import { checkTimestamp, type TimeWindow } from './replay-window.js';
+import { timeStep } from './step.js';
+import { PACKET_LENGTH } from './wire.js';
+
+export interface VerifyContext<C> {
+  readonly mask: LookupMask;
+  readonly table: LookupTable<C>;
+  readonly prepared: (client: C) => PreparedClient;
+  readonly serverId: Uint8Array;
+  readonly stepSeconds: number;
+  readonly window: TimeWindow;
+  readonly nowMs: number;
+}
+
+export interface VerifiedKnock<C> {
+  readonly client: C;
+  readonly step: number;
+  readonly payload: KnockPayload;
+}
+
+/** At most this many candidates are tried (only a 64-bit tag collision gives more than one). */
+const MAX_CANDIDATES = 2;
+
+export function verifyKnock<C>(packet: Uint8Array, ctx: VerifyContext<C>): Verdict<VerifiedKnock<C>> {
+  if (packet.length !== PACKET_LENGTH) return { ok: false, reason: 'length' };
+  const hits = ctx.table.find(ctx.mask.unmask(packet));
+  if (hits.length === 0) return { ok: false, reason: 'client' };
+  let last: Verdict<VerifiedKnock<C>> = { ok: false, reason: 'mac' };
+  for (let i = 0; i < hits.length && i < MAX_CANDIDATES; i++) {
+    const hit = hits[i]!;
+    const opened = openKnock(packet, ctx.prepared(hit.client));
+    if (!opened.ok) {
+      last = opened;
+      continue;
+    }
+    const payload = opened.value;
+    if (!equalConstantTime(payload.serverId, ctx.serverId)) return { ok: false, reason: 'server' };
+    // The lookup tag was made for the step of the packet's own timestamp.
+    if (timeStep(payload.timestampMs, ctx.stepSeconds) !== hit.step)
+      return { ok: false, reason: 'malformed' };
+    const fresh = checkTimestamp(payload.timestampMs, ctx.nowMs, ctx.window);
+    if (fresh !== 'ok') return { ok: false, reason: fresh };
+    return { ok: true, value: { client: hit.client, step: hit.step, payload } };
+  }
+  return last;
+}
+
+/** The steps a server's lookup table must hold at `nowMs` for its time window. */
+export function lookupSteps(
+  nowMs: number,
+  stepSeconds: number,
+  w: TimeWindow,
+): { first: number; last: number } {
+  return {
+    first: timeStep(Math.max(0, nowMs - w.maxPastMs), stepSeconds),
+    last: timeStep(nowMs + w.maxFutureMs, stepSeconds),
+  };
+}
