@@ -2,7 +2,7 @@
  * Encode and decode the 256-byte knock payload (layout in wire.ts). Decoding runs on
  * authenticated bytes only, yet still never throws: a bad field is `malformed`.
  */
-import { type IpAddress, parseIp } from './address.js';
+import type { IpAddress } from './address.js';
 import { assertBytes, assertInteger, SpaError } from './errors.js';
 import { SERVER_ID_LENGTH } from './keys.js';
 import type { Verdict } from './reasons.js';
