@@ -1,0 +1,35 @@
+/** Can this machine build a lab? Root, iproute2, and working `ip netns` + bridge + veth. */
+import { IP_BIN, runIpSync } from './ip.js';
+import { newRunId, nsName } from './names.js';
+
+export type CanBuild = { ok: true } | { ok: false; reason: string };
+
+let cached: CanBuild | undefined;
+
+function probe(): CanBuild {
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `network namespaces need Linux, not ${process.platform}` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: `must run as root (uid ${process.getuid?.()})` };
+  const version = runIpSync(['-V']);
+  if (version.code !== 0)
+    return { ok: false, reason: `iproute2 not usable (${IP_BIN}): ${version.stderr.trim()}` };
+  const ns = nsName(newRunId(), 'probe');
+  const add = runIpSync(['netns', 'add', ns]);
+  if (add.code !== 0) return { ok: false, reason: `ip netns add failed: ${add.stderr.trim()}` };
+  try {
+    const links = runIpSync(
+      ['-n', ns, '-batch', '-'],
+      'link add spal-pb type bridge\nlink add spal-pv type veth peer name spal-pw\n',
+    );
+    if (links.code !== 0) return { ok: false, reason: `bridge/veth not available: ${links.stderr.trim()}` };
+    return { ok: true };
+  } finally {
+    runIpSync(['netns', 'del', ns]);
+  }
+}
+
+/** Probes once per process (creates and deletes a throwaway namespace). */
+export function canBuildLab(): CanBuild {
+  cached ??= probe();
+  return cached;
+}
