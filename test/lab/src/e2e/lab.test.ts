@@ -92,8 +92,13 @@ describe('one lab', () => {
       for (const port of svc.ports) {
         const r = await c.connect(addr, port, 1000, { banner: true });
         assert.deepEqual(r.ok && r.banner, svc.banner(port), `${addr} ${port}: ${JSON.stringify(r)}`);
+        const plain = await c.connect(addr, port, 1000);
+        assert.ok(plain.ok && plain.ms < 1000, JSON.stringify(plain));
       }
     }
+    // probes do not keep their connections open
+    const ss = await l.exec('client', ['ss', '-tnH', 'state', 'established'], { check: true });
+    assert.equal(ss.stdout.trim(), '');
   });
 
   test('attacker reaches it too (no firewall yet)', T, async (t) => {

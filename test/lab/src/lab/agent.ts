@@ -161,8 +161,11 @@ async function handle(req: AgentRequest): Promise<object> {
   switch (req.cmd) {
     case 'ping':
       return { ok: true };
-    case 'connect':
-      return (await connectTcp(req.host, req.port, bound(req.timeoutMs), req.banner === true)).result;
+    case 'connect': {
+      const r = await connectTcp(req.host, req.port, bound(req.timeoutMs), req.banner === true);
+      if (r.ok) r.socket.destroy(); // a probe: the connection is not kept (see `hold`)
+      return r.result;
+    }
     case 'hold':
       return hold(req.host, req.port, bound(req.timeoutMs));
     case 'echo':

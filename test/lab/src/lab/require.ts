@@ -5,6 +5,8 @@
  */
 import { canBuildLab } from './preflight.js';
 
+let warned = false;
+
 export interface SkippableContext {
   skip(message?: string): void;
 }
@@ -14,7 +16,8 @@ export function labAvailable(t: SkippableContext): boolean {
   if (can.ok) return true;
   const msg = `namespace lab unavailable: ${can.reason}`;
   if (process.env.CI === 'true') throw new Error(`${msg} (CI=true: failing instead of skipping)`);
-  process.stderr.write(`\n!!! SKIPPING lab test: ${msg} !!!\n\n`);
+  if (!warned) process.stderr.write(`\n!!! SKIPPING every namespace-lab test: ${msg} !!!\n\n`);
+  warned = true;
   t.skip(msg);
   return false;
 }
