@@ -59,7 +59,7 @@ describe('one lab', () => {
     await lab?.teardown();
     if (lab)
       process.stderr.write(
-        `# lab up ${lab.upMs.toFixed(0)} ms, down ${(performance.now() - t0).toFixed(0)} ms\n`,
+        `lab up ${lab.upMs.toFixed(0)} ms, down ${(performance.now() - t0).toFixed(0)} ms\n`,
       );
   });
 
