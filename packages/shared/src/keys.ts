@@ -12,6 +12,8 @@ import { assertBytes, SpaError } from './errors.js';
 export const SECRET_LENGTH = 32;
 export const SERVER_ID_LENGTH = 16;
 const CHECKSUM_LENGTH = 4;
+/** base32 characters for secret ‖ checksum (36 bytes). */
+const TEXT_BODY_LENGTH = Math.ceil(((SECRET_LENGTH + CHECKSUM_LENGTH) * 8) / 5);
 const HKDF_SALT = utf8('spa/v1');
 
 /** Text prefixes: `spak1` a client key, `spas1` a server secret (kind + format version). */
@@ -88,9 +90,12 @@ export function decodeSecret(kind: SecretKind, text: string, label = `${kind} se
       'copy the whole key again, including its prefix',
     );
   }
-  const raw = fromBase32(trimmed.slice(prefix.length));
-  if (!raw) throw new SpaError('key-format', `${label}: has characters outside a-z2-7`, 'copy the key again');
-  if (raw.length !== SECRET_LENGTH + CHECKSUM_LENGTH) {
+  const body = trimmed.slice(prefix.length);
+  if (!/^[a-z2-7]*$/.test(body)) {
+    throw new SpaError('key-format', `${label}: has characters outside a-z2-7`, 'copy the key again');
+  }
+  const raw = body.length === TEXT_BODY_LENGTH ? fromBase32(body) : undefined;
+  if (!raw || raw.length !== SECRET_LENGTH + CHECKSUM_LENGTH) {
     throw new SpaError(
       'key-length',
       `${label}: wrong length (truncated or extended?)`,

@@ -83,10 +83,17 @@ function fail(message: string): never {
   );
 }
 
-function field<T>(o: Record<string, unknown>, key: string, check: (v: unknown) => v is T, what: string): T {
+function field<T>(
+  o: Record<string, unknown>,
+  key: string,
+  check: (v: unknown) => v is T,
+  what: string,
+  parent = '',
+): T {
   const v = o[key];
-  if (v === undefined) fail(`field "${key}" is missing`);
-  if (!check(v)) fail(`field "${key}" must be ${what}`);
+  const name = parent ? `${parent}.${key}` : key;
+  if (v === undefined) fail(`field "${name}" is missing`);
+  if (!check(v)) fail(`field "${name}" must be ${what}`);
   return v;
 }
 
@@ -136,7 +143,7 @@ export function parseProfile(uri: string): ClientProfile {
     if (!isInt(k.port) || k.port < 1 || k.port > 65535) fail('field "knock.port" must be a port number');
     knock = { mode: 'fixed', port: k.port };
   } else {
-    knock = { mode: 'rotating', range: field(k, 'range', isRange, 'a [low, high] port range') };
+    knock = { mode: 'rotating', range: field(k, 'range', isRange, 'a [low, high] port range', 'knock') };
   }
   const stepSeconds = field(body, 'step', isInt, 'an integer');
   if (stepSeconds < 1 || stepSeconds > 3600) fail('field "step" must be 1..3600 seconds');
@@ -152,10 +159,10 @@ export function parseProfile(uri: string): ClientProfile {
   if (body.sequence !== undefined) {
     const s = field(body, 'sequence', isObject, 'an object');
     const spec = {
-      length: field(s, 'length', isInt, 'an integer'),
-      protocol: field(s, 'protocol', isString, 'tcp, udp or mixed') as SequenceSpec['protocol'],
-      range: field(s, 'range', isRange, 'a [low, high] port range') as PortRange,
-      gapMs: field(s, 'gapMs', isInt, 'an integer'),
+      length: field(s, 'length', isInt, 'an integer', 'sequence'),
+      protocol: field(s, 'protocol', isString, 'tcp, udp or mixed', 'sequence') as SequenceSpec['protocol'],
+      range: field(s, 'range', isRange, 'a [low, high] port range', 'sequence') as PortRange,
+      gapMs: field(s, 'gapMs', isInt, 'an integer', 'sequence'),
     };
     wrap('sequence', () => assertSequenceSpec(spec));
     if (spec.gapMs < 100 || spec.gapMs > 600_000) fail('field "sequence.gapMs" must be 100..600000');

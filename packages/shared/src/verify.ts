@@ -57,14 +57,18 @@ export function verifyKnock<C>(packet: Uint8Array, ctx: VerifyContext<C>): Verdi
   return last;
 }
 
-/** The steps a server's lookup table must hold at `nowMs` for its time window. */
+/**
+ * The steps a server's lookup table holds at `nowMs`: those its time window touches, plus
+ * one on each side, so that a knock just outside the window is told apart as `stale` or
+ * `future` (a clue for a user with a wrong clock) rather than an unknown `client`.
+ */
 export function lookupSteps(
   nowMs: number,
   stepSeconds: number,
   w: TimeWindow,
 ): { first: number; last: number } {
   return {
-    first: timeStep(Math.max(0, nowMs - w.maxPastMs), stepSeconds),
-    last: timeStep(nowMs + w.maxFutureMs, stepSeconds),
+    first: Math.max(0, timeStep(Math.max(0, nowMs - w.maxPastMs), stepSeconds) - 1),
+    last: timeStep(nowMs + w.maxFutureMs, stepSeconds) + 1,
   };
 }
