@@ -1,0 +1,98 @@
+// Pure builder of the libpcap filter expression (pcap-filter(7)) the kernel runs before any
+// packet reaches JavaScript. It is port-based only: which destination addresses count is the
+// daemon's decision, not the filter's.
+//
+// Shape, for SPA ports a, b, c and a knock-sequence range lo-hi over both protocols:
+//   (udp and dst port (a or b or c))
+//   or (tcp and dst portrange lo-hi and ((ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn)
+//                                   or (ip6 and ip6[53] & 0x17 == 0x02)))
+//   or (udp and dst portrange lo-hi)
+//
+// IPv6 notes (libpcap 1.10):
+// - `tcp[...]` only ever matches IPv4 ("expression rejects all packets" for `ip6 and tcp[13]...`),
+//   so IPv6 SYNs are tested by absolute offset: 40-byte fixed header + 13 = ip6[53], the TCP flags.
+//   The mask 0x17 = FIN|SYN|RST|ACK, the same rule as the frame parser (a bare SYN).
+// - `udp`, `tcp` and `dst port` match IPv6 only when the transport header follows the fixed header
+//   directly (Next Header 17 or 6), which is also exactly when ip6[53] is the TCP flags byte. IPv6
+//   packets with extension headers are therefore not captured at all; clients do not send them, and
+//   accepting them would mean passing every such packet to userland. The parser still handles them.
+// - VLAN: on Linux the kernel strips 802.1Q tags before the socket filter runs, so no `vlan` needed.
+// - IPv4 non-first fragments never match `dst port`; first fragments (MF set) are rejected by the parser.
+
+import { CaptureError } from './errors.js';
+
+export type KnockProtocol = 'tcp' | 'udp';
+/** Inclusive destination port range. */
+export type PortRange = readonly [lo: number, hi: number];
+
+export interface FilterSpec {
+  /** UDP destination ports of the SPA knock steps (T-1, T, T+1); duplicates are removed. */
+  spaPorts: readonly number[];
+  /** One-time port-sequence knocks: TCP SYNs and/or UDP datagrams to these ranges. */
+  sequence?: { ranges: readonly PortRange[]; protocols: readonly KnockProtocol[] };
+}
+
+/** Bounds keep the compiled BPF program far below the kernel's 4096-instruction limit. */
+export const MAX_SPA_PORTS = 32;
+export const MAX_SEQUENCE_RANGES = 32;
+
+const TCP_SYN_IPV4 = 'ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn';
+const TCP_SYN_IPV6 = 'ip6 and ip6[53] & 0x17 == 0x02';
+
+/** Build the capture filter. Throws CaptureError('capture-filter-input') on invalid input. */
+export function buildFilter(spec: FilterSpec): string {
+  const parts: string[] = [];
+  const ports = dedupe(spec.spaPorts.map((p, i) => checkPort(p, `spaPorts[${i}]`)));
+  if (ports.length > MAX_SPA_PORTS) fail(`spaPorts has ${ports.length} ports, at most ${MAX_SPA_PORTS}`);
+  if (ports.length > 0) parts.push(`(udp and dst port (${ports.join(' or ')}))`);
+
+  if (spec.sequence !== undefined) {
+    const { ranges, protocols } = spec.sequence;
+    if (ranges.length === 0) fail('sequence.ranges is empty');
+    if (ranges.length > MAX_SEQUENCE_RANGES) {
+      fail(`sequence.ranges has ${ranges.length} ranges, at most ${MAX_SEQUENCE_RANGES}`);
+    }
+    if (protocols.length === 0) fail('sequence.protocols is empty');
+    const terms = dedupe(
+      ranges.map(([lo, hi], i) => {
+        checkPort(lo, `sequence.ranges[${i}][0]`);
+        checkPort(hi, `sequence.ranges[${i}][1]`);
+        if (lo > hi) fail(`sequence.ranges[${i}] is [${lo}, ${hi}]: low end above high end`);
+        return lo === hi ? `dst port ${lo}` : `dst portrange ${lo}-${hi}`;
+      }),
+    );
+    const dst = terms.length === 1 ? terms[0]! : `(${terms.join(' or ')})`;
+    for (const protocol of dedupe(protocols)) {
+      if (protocol === 'tcp') {
+        parts.push(`(tcp and ${dst} and ((${TCP_SYN_IPV4}) or (${TCP_SYN_IPV6})))`);
+      } else if (protocol === 'udp') {
+        parts.push(`(udp and ${dst})`);
+      } else {
+        fail(`sequence.protocols contains ${JSON.stringify(protocol)}, expected "tcp" or "udp"`);
+      }
+    }
+  }
+
+  // An empty expression would make libpcap capture everything.
+  if (parts.length === 0) fail('nothing to capture: no SPA ports and no sequence');
+  return parts.join(' or ');
+}
+
+function checkPort(port: number, label: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(`${label} is ${String(port)}, expected an integer port 1..65535`);
+  }
+  return port;
+}
+
+function dedupe<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function fail(message: string): never {
+  throw new CaptureError(
+    'capture-filter-input',
+    `invalid capture filter input: ${message}`,
+    'this is a bug in the caller: ports must be integers 1..65535 and ranges [lo, hi] with lo <= hi',
+  );
+}
