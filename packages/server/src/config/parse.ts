@@ -1,0 +1,89 @@
+/**
+ * TOML text → validated ServerConfig (pure: no file system). Checks each section, then
+ * the rules that span sections: no service inside the knock ports or the sequence range,
+ * and knock ports and sequence range apart, so a knock can never be mistaken for a
+ * connection to a service (or for another kind of knock).
+ */
+import { inRange, type PortRange, rangesOverlap } from '@spa/shared';
+import { parse, TomlError } from 'smol-toml';
+import { readClients, readServices } from './_clients.js';
+import { Fields, keyText } from './_fields.js';
+import { readFirewall, readKnock, readPolicy, readSequence, readServer } from './_sections.js';
+import { ConfigError } from './errors.js';
+import { sectionKeys } from './schema.js';
+import type { ServerConfig } from './types.js';
+
+const ROOT_KEYS = ['server', 'knock', 'sequence', 'policy', 'firewall', 'services', 'clients'];
+
+/** Parse TOML text, mapping syntax errors to ConfigError with line and column. */
+export function parseToml(text: string, file: string): Record<string, unknown> {
+  try {
+    return parse(text);
+  } catch (e) {
+    if (!(e instanceof TomlError)) throw e;
+    const what = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+    throw new ConfigError(
+      'config-syntax',
+      file,
+      `line ${e.line}, column ${e.column}`,
+      `invalid TOML: ${what}`,
+      'fix the syntax; see https://toml.io',
+    );
+  }
+}
+
+function rangeText(r: PortRange): string {
+  return `${r[0]}-${r[1]}`;
+}
+
+export function parseConfig(text: string, file: string): ServerConfig {
+  const root: Fields = new Fields(file, '', parseToml(text, file), ROOT_KEYS);
+  const serverFields = root.sub('server', sectionKeys('server'));
+  if (!serverFields)
+    root.fail('server', 'missing table [server]', 'create a complete file with `spa-server init`');
+  const server = readServer(serverFields);
+  const knockFields = root.sub('knock', sectionKeys('knock'));
+  const knock = readKnock(knockFields);
+  const seqFields = root.sub('sequence', sectionKeys('sequence'));
+  const sequence = readSequence(seqFields);
+  const policy = readPolicy(root.sub('policy', sectionKeys('policy')));
+  const firewall = readFirewall(root.sub('firewall', sectionKeys('firewall')));
+  const servicesFields = root.sub('services', undefined);
+  const services = readServices(servicesFields);
+  const clients = readClients(root.sub('clients', undefined), services);
+
+  const knockRange: PortRange =
+    knock.knock.mode === 'fixed' ? [knock.knock.port, knock.knock.port] : knock.knock.range;
+  const knockWhere =
+    knock.knock.mode === 'fixed'
+      ? `the knock port ${knock.knock.port}`
+      : `the knock port range ${rangeText(knockRange)}`;
+  const knockKey = knock.knock.mode === 'fixed' ? 'knock.port' : 'knock.port_range';
+  for (const s of services.values()) {
+    const fail = (where: string, key: string): never =>
+      servicesFields!.fail(s.name, `port ${s.port} is inside ${where}`, `pick another port, or move ${key}`);
+    if (inRange(s.port, knockRange)) fail(knockWhere, knockKey);
+    if (sequence && inRange(s.port, sequence.range)) {
+      fail(`the sequence port range ${rangeText(sequence.range)}`, 'sequence.port_range');
+    }
+  }
+  if (sequence && rangesOverlap(knockRange, sequence.range)) {
+    const f = seqFields ?? knockFields!;
+    f.fail(
+      seqFields ? 'port_range' : knock.knock.mode === 'fixed' ? 'port' : 'port_range',
+      `the sequence port range ${rangeText(sequence.range)} overlaps ${knockWhere}`,
+      `move one of them ([knock] ${keyText(knockKey.slice(6))} or [sequence] port_range), or set [sequence] enabled = false`,
+    );
+  }
+
+  return {
+    path: file,
+    ...server,
+    ...knock,
+    sequence,
+    policy,
+    firewall,
+    services,
+    clients,
+  };
+}
