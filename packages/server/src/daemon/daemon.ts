@@ -1,0 +1,234 @@
+/**
+ * The daemon: configuration → replay store → firewall guard → knock pipeline → capture, and
+ * the timers around them (step roll aligned to the step, counter report). Reload and stop
+ * are methods; runDaemon (run.ts) maps signals onto them.
+ */
+import { mkdirSync } from 'node:fs';
+import { msLeftInStep } from '@spa/shared';
+import type { Logger } from 'pino';
+import type { PacketSource } from '../capture/packet-source.js';
+import type { ServerConfig } from '../config/types.js';
+import type { Firewall } from '../firewall/firewall.js';
+import { ReplayStore } from '../replay/replay-store.js';
+import {
+  type Clock,
+  type DaemonDeps,
+  defaultFirewall,
+  defaultLoadConfig,
+  defaultSource,
+  systemClock,
+} from './deps.js';
+import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
+import { KnockPipeline } from './pipeline.js';
+import { planReload } from './reload.js';
+import { guardedPorts } from './steps.js';
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  readonly logger: Logger;
+  readonly deps?: Partial<DaemonDeps>;
+  /** Interval of the counter report at info (only when something changed). Default 60 s. */
+  readonly reportEveryMs?: number;
+}
+
+/** Past the step boundary before rolling, so the clock is surely in the new step. */
+const ROLL_MARGIN_MS = 2;
+const DEFAULT_REPORT_MS = 60_000;
+
+export class Daemon {
+  readonly pipeline: KnockPipeline;
+  readonly #log: Logger;
+  readonly #root: Logger;
+  readonly #configPath: string;
+  readonly #loadConfig: (path: string) => ServerConfig;
+  readonly #clock: Clock;
+  readonly #source: PacketSource;
+  readonly #firewall: Firewall;
+  readonly #store: ReplayStore;
+  #stepTimer: NodeJS.Timeout | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    opts: DaemonOptions,
+    parts: {
+      loadConfig: (path: string) => ServerConfig;
+      clock: Clock;
+      source: PacketSource;
+      firewall: Firewall;
+      store: ReplayStore;
+      pipeline: KnockPipeline;
+    },
+  ) {
+    this.#root = opts.logger;
+    this.#log = opts.logger.child({ component: 'daemon' });
+    this.#configPath = opts.configPath;
+    this.#loadConfig = parts.loadConfig;
+    this.#clock = parts.clock;
+    this.#source = parts.source;
+    this.#firewall = parts.firewall;
+    this.#store = parts.store;
+    this.pipeline = parts.pipeline;
+  }
+
+  /**
+   * Load the configuration (a ConfigError propagates before anything is touched), open the
+   * replay store, start the firewall guard, build the tables, start capturing, write the pid
+   * file and log `listening`.
+   */
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const deps = opts.deps ?? {};
+    const loadConfig = deps.loadConfig ?? defaultLoadConfig;
+    const clock = deps.clock ?? systemClock;
+    const config = loadConfig(opts.configPath);
+    opts.logger.level = config.logLevel;
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    checkPidFile(config.stateDir);
+    const store = ReplayStore.open(config.stateDir, config.window, clock.now());
+    const log = opts.logger.child({ component: 'daemon' });
+    log.info({ replay: store.loaded }, 'replay store loaded');
+    let firewall: Firewall | undefined;
+    let source: PacketSource | undefined;
+    try {
+      firewall = deps.firewall ?? (await defaultFirewall(config.firewall));
+      await firewall.start(guardedPorts(config.services));
+      let sourceRef: PacketSource | undefined;
+      const pipeline = new KnockPipeline({
+        config,
+        store,
+        firewall,
+        logger: opts.logger.child({ component: 'knock' }),
+        nowMs: clock.now(),
+        onFilter: (filter) => sourceRef?.setFilter(filter),
+      });
+      if (deps.source) {
+        source = deps.source;
+        source.setFilter(pipeline.filter);
+      } else {
+        source = defaultSource(config, pipeline.filter, clock);
+      }
+      sourceRef = source;
+      source.start(pipeline.handle, pipeline.captureReject);
+      writePidFile(config.stateDir);
+      const daemon = new Daemon(opts, { loadConfig, clock, source, firewall, store, pipeline });
+      daemon.#armStepTimer();
+      const every = opts.reportEveryMs ?? DEFAULT_REPORT_MS;
+      daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
+      log.info(
+        {
+          interfaces: config.interfaces,
+          knockPorts: pipeline.watchedPorts,
+          step: pipeline.step,
+          sequencePorts: config.sequence ? config.sequence.range : undefined,
+          services: [...config.services.keys()],
+          clients: config.clients.size,
+          firewall: firewall.name,
+        },
+        'listening',
+      );
+      return daemon;
+    } catch (err) {
+      source?.stop();
+      if (firewall) await firewall.stop(config.firewall.onStop).catch(() => undefined);
+      store.close();
+      throw err;
+    }
+  }
+
+  get config(): ServerConfig {
+    return this.pipeline.config;
+  }
+
+  /** Counters by reason since start. */
+  counters(): Record<string, number> {
+    return this.pipeline.counters.snapshot();
+  }
+
+  /** Log the counters at info: `periodic` only what changed (if anything), `signal` all. */
+  report(kind: 'periodic' | 'signal'): void {
+    if (kind === 'periodic') {
+      const changed = this.pipeline.counters.sinceLastReport();
+      if (Object.keys(changed).length > 0) this.#log.info({ counters: changed }, 'counters');
+    } else {
+      this.#log.info({ counters: this.counters(), replayEntries: this.#store.size }, 'counters');
+    }
+  }
+
+  /**
+   * Re-read the configuration: clients, policy and services change, live grants stay. A bad
+   * file is logged and the old configuration kept. Returns whether the new one is in force.
+   */
+  reload(): Promise<boolean> {
+    return this.#serial(async () => {
+      if (this.#stopping) return false;
+      let loaded: ServerConfig;
+      try {
+        loaded = this.#loadConfig(this.#configPath);
+      } catch (err) {
+        this.#log.error({ err }, 'reload failed; keeping the previous configuration');
+        return false;
+      }
+      const plan = planReload(this.pipeline.config, loaded);
+      if (plan.needRestart.length > 0)
+        this.#log.warn({ fields: plan.needRestart }, 'changed settings need a restart; kept the old values');
+      try {
+        this.pipeline.reload(plan.config, this.#clock.now());
+        this.#root.level = plan.config.logLevel;
+        await this.#firewall.start(guardedPorts(plan.config.services));
+      } catch (err) {
+        this.#log.error({ err }, 'reload failed');
+        return false;
+      }
+      this.#log.info(
+        { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
+        'reloaded',
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Stop: no more packets, wait for grants in flight, stop the firewall as configured
+   * (keep = fail closed), flush and close the replay store, remove the pid file. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#serial(async () => {
+      clearTimeout(this.#stepTimer);
+      clearInterval(this.#reportTimer);
+      this.#source.stop();
+      await this.pipeline.idle();
+      const config = this.pipeline.config;
+      try {
+        await this.#firewall.stop(config.firewall.onStop);
+      } finally {
+        this.#store.close();
+        removePidFile(config.stateDir);
+        this.#log.info({ counters: this.counters() }, 'stopped');
+      }
+    });
+    return this.#stopping;
+  }
+
+  /** One reload or stop at a time. */
+  #serial<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(job, job);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Roll at every step boundary (the per-packet check covers a late or early timer). */
+  #armStepTimer(): void {
+    const now = this.#clock.now();
+    const delay = msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS;
+    this.#stepTimer = setTimeout(() => {
+      try {
+        if (this.pipeline.roll(this.#clock.now()))
+          this.#log.debug({ step: this.pipeline.step, knockPorts: this.pipeline.watchedPorts }, 'step');
+      } catch (err) {
+        this.#log.error({ err }, 'step roll failed');
+      }
+      this.#armStepTimer();
+    }, delay);
+  }
+}

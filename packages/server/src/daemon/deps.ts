@@ -1,0 +1,49 @@
+/**
+ * The daemon's I/O, behind interfaces handed to it (real ones by default, fakes in tests):
+ * where packets come from, where grants go, what time it is, how the configuration is read
+ * and where signals come from.
+ */
+import type { PacketSource } from '../capture/packet-source.js';
+import { PcapSource } from '../capture/pcap-source.js';
+import { loadConfig } from '../config/load.js';
+import type { FirewallConfig, ServerConfig } from '../config/types.js';
+import type { Firewall } from '../firewall/firewall.js';
+
+export interface Clock {
+  now(): number;
+}
+
+/** What `process` offers for signals; tests pass an EventEmitter. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  off(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
+export interface DaemonDeps {
+  readonly source: PacketSource;
+  readonly firewall: Firewall;
+  readonly clock: Clock;
+  readonly loadConfig: (path: string) => ServerConfig;
+  readonly signals: SignalSource;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const defaultLoadConfig = loadConfig;
+
+/** libpcap capture on the configured interfaces, starting with `filter`. */
+export function defaultSource(config: ServerConfig, filter: string, clock: Clock): PacketSource {
+  return new PcapSource({ interfaces: config.interfaces, filter, now: () => clock.now() });
+}
+
+type CreateFirewall = (config: FirewallConfig) => Firewall | Promise<Firewall>;
+
+/**
+ * The configured firewall backend (`createFirewall` in firewall/index.ts). Loaded by name at
+ * run time so the daemon does not depend on every backend's module graph at import.
+ */
+export async function defaultFirewall(config: FirewallConfig): Promise<Firewall> {
+  const specifier = '../firewall/index.js';
+  const mod = (await import(specifier)) as { createFirewall: CreateFirewall };
+  return mod.createFirewall(config);
+}

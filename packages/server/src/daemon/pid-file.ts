@@ -1,0 +1,58 @@
+/**
+ * The pid file `state_dir/spa-server.pid`: written once the daemon listens, removed on a
+ * clean stop. A file left by a live spa-server process refuses a second daemon on the same
+ * state directory (two daemons would each keep their own replay memory); a stale one (the
+ * process is gone, or the pid now belongs to something that is not node) is replaced.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PID_FILE_NAME } from '../config/schema.js';
+import { DaemonError } from './errors.js';
+
+export function pidFilePath(stateDir: string): string {
+  return join(stateDir, PID_FILE_NAME);
+}
+
+/** Throws DaemonError('already-running') if another live daemon owns the state directory. */
+export function checkPidFile(stateDir: string, ownPid = process.pid): void {
+  const path = pidFilePath(stateDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === ownPid) return;
+  if (!isAlive(pid) || !looksLikeNode(pid)) return;
+  throw new DaemonError(
+    'already-running',
+    `another spa-server (pid ${pid}) is running with state directory ${stateDir}`,
+    `stop it first, or remove ${path} if that process is not spa-server`,
+  );
+}
+
+export function writePidFile(stateDir: string, pid = process.pid): void {
+  writeFileSync(pidFilePath(stateDir), `${pid}\n`, { mode: 0o644 });
+}
+
+export function removePidFile(stateDir: string): void {
+  rmSync(pidFilePath(stateDir), { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function looksLikeNode(pid: number): boolean {
+  try {
+    return /node|spa-server/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+  } catch {
+    return true; // no /proc: trust the pid
+  }
+}

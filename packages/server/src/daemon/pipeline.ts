@@ -1,0 +1,225 @@
+/**
+ * The daemon's per-packet path, cheapest check first. For an SPA knock (UDP to a watched
+ * knock port):
+ *
+ *   size → O(1) client lookup → knock tag (constant time) → decrypt → version → server id
+ *   → step binding → time window                                        (KnockVerifier)
+ *   → key revoked or expired        no disk write for a dead (maybe stolen) key
+ *   → replay                        the one-time id was seen
+ *   → record the id (sync write)    from here on the id is spent, whatever the policy says,
+ *                                   so a later policy change cannot make a replay work
+ *   → policy                        services, allowed networks, literal address, duration
+ *   → grant                         the firewall, asynchronously; logged at info when done
+ *
+ * A knock in the sequence range goes to the sequence tracker; a completed sequence is burned
+ * (sync write) and then goes through the same policy (sequence rules) and grant.
+ *
+ * Every rejection is counted by reason and logged at debug (with a budget). Nothing here
+ * throws on packet bytes; log lines carry names, addresses and ports, never key material.
+ */
+import { timeStep, toHex } from '@spa/shared';
+import type { Logger } from 'pino';
+import type { CapturedPacket } from '../capture/frame.js';
+import type { CaptureReject } from '../capture/packet-source.js';
+import type { ServerConfig } from '../config/types.js';
+import type { Firewall } from '../firewall/firewall.js';
+import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/policy.js';
+import type { ReplayStore } from '../replay/replay-store.js';
+import { SequenceTracker } from '../sequence/tracker.js';
+import { Counters } from '../verify/counters.js';
+import type { KnockReject } from '../verify/reasons.js';
+import { RejectLog } from '../verify/reject-log.js';
+import { sequenceKnock } from './sequence-knock.js';
+import { buildTables, type StepTables } from './tables.js';
+
+export interface PipelineSetup {
+  readonly config: ServerConfig;
+  readonly store: ReplayStore;
+  readonly firewall: Pick<Firewall, 'grant'>;
+  readonly logger: Logger;
+  /** Time of the first roll (the daemon's clock). */
+  readonly nowMs: number;
+  /** Called with the new capture filter whenever the step roll changes it. */
+  readonly onFilter?: (filter: string) => void;
+  /** Bound of the sequence tracker (default 10,000 sources). */
+  readonly maxSequenceSources?: number;
+}
+
+export class KnockPipeline {
+  readonly counters = new Counters();
+  readonly #store: ReplayStore;
+  readonly #firewall: Pick<Firewall, 'grant'>;
+  readonly #log: Logger;
+  readonly #rejectLog: RejectLog;
+  readonly #onFilter: ((filter: string) => void) | undefined;
+  readonly #tracker: SequenceTracker;
+  readonly #inFlight = new Set<Promise<void>>();
+  #config: ServerConfig;
+  #tables: StepTables;
+
+  constructor(setup: PipelineSetup) {
+    this.#config = setup.config;
+    this.#store = setup.store;
+    this.#firewall = setup.firewall;
+    this.#log = setup.logger;
+    this.#rejectLog = new RejectLog(setup.logger);
+    this.#onFilter = setup.onFilter;
+    this.#tracker = new SequenceTracker({
+      gapMs: setup.config.sequence?.gapMs ?? 0,
+      isBurned: (id) => this.#store.isBurned(id),
+      ...(setup.maxSequenceSources ? { maxSources: setup.maxSequenceSources } : {}),
+    });
+    this.#tables = buildTables(setup.config, timeStep(setup.nowMs, setup.config.stepSeconds));
+  }
+
+  get config(): ServerConfig {
+    return this.#config;
+  }
+
+  /** The step the tables were rolled to. */
+  get step(): number {
+    return this.#tables.step;
+  }
+
+  /** UDP ports of the SPA knock steps T-1, T, T+1. */
+  get watchedPorts(): readonly number[] {
+    return this.#tables.watched;
+  }
+
+  get filter(): string {
+    return this.#tables.filter;
+  }
+
+  /** Sources with progress in a sequence now. */
+  get sequenceSources(): number {
+    return this.#tracker.size;
+  }
+
+  /** The PacketSource handler. Never throws. */
+  readonly handle = (packet: CapturedPacket, receivedAtMs: number): void => {
+    try {
+      this.#handle(packet, receivedAtMs);
+    } catch (err) {
+      // A bug, not attacker input (every check returns a reason): count it, keep capturing.
+      this.counters.add('internal-error');
+      this.#log.error({ err }, 'packet handler failed');
+    }
+  };
+
+  /** The PacketSource reject handler: frames dropped by the capture, counted only. */
+  readonly captureReject = (reason: CaptureReject): void => {
+    this.counters.add(`capture:${reason}`);
+  };
+
+  /**
+   * Roll to the step of `nowMs` if it is later than the current one (never backwards: a
+   * packet stamped before the timer's roll must not flip the tables). Returns true if rolled.
+   */
+  roll(nowMs: number): boolean {
+    const step = timeStep(nowMs, this.#config.stepSeconds);
+    if (step <= this.#tables.step) return false;
+    const before = this.#tables.filter;
+    this.#tables.roll(step);
+    if (this.#tables.filter !== before) this.#onFilter?.(this.#tables.filter);
+    this.#tracker.sweep(nowMs);
+    try {
+      this.#store.compactIfWorthIt(nowMs);
+    } catch (err) {
+      this.#log.error({ err }, 'replay store compaction failed');
+    }
+    return true;
+  }
+
+  /**
+   * Take a reloaded configuration (clients, policy, services). Builds the new tables first:
+   * if that throws, the old configuration stays. Live grants are not touched.
+   */
+  reload(config: ServerConfig, nowMs: number): void {
+    const step = Math.max(this.#tables.step, timeStep(nowMs, config.stepSeconds));
+    const tables = buildTables(config, step);
+    this.#config = config;
+    this.#tables = tables;
+  }
+
+  /** Resolves when every grant handed to the firewall so far has settled. */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #handle(p: CapturedPacket, atMs: number): void {
+    if (atMs >= this.#tables.nextStepMs) this.roll(atMs);
+    const reason = this.#route(p, atMs);
+    if (reason !== undefined) {
+      this.counters.add(reason);
+      this.#rejectLog.reject(reason, p.srcAddress, p.dstPort, atMs);
+    }
+  }
+
+  #route(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    if (p.protocol === 'udp' && this.#tables.watched.includes(p.dstPort)) return this.#knock(p, atMs);
+    const seq = this.#config.sequence;
+    const candidates = this.#tables.candidates;
+    if (
+      seq &&
+      candidates &&
+      p.dstPort >= seq.range[0] &&
+      p.dstPort <= seq.range[1] &&
+      (seq.protocol === 'mixed' || seq.protocol === p.protocol)
+    ) {
+      return sequenceKnock(p, atMs, {
+        tracker: this.#tracker,
+        candidates,
+        store: this.#store,
+        config: this.#config,
+        counters: this.counters,
+        log: this.#log,
+        grant: (client, grants) => this.#grant(client, grants, 'sequence'),
+      });
+    }
+    return 'port';
+  }
+
+  /** An SPA knock: a reason if rejected, undefined once the grants are issued. */
+  #knock(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    const verdict = this.#tables.verifier.verify(p.payload, atMs);
+    if (!verdict.ok) return verdict.reason;
+    const { client, payload } = verdict.value;
+    const standing = clientStanding(client.def, atMs);
+    if (standing) return standing;
+    const id = toHex(payload.oneTimeId);
+    const fresh = this.#store.check(id, payload.timestampMs, atMs);
+    if (fresh !== 'ok') return fresh;
+    try {
+      this.#store.record(id, payload.timestampMs);
+    } catch (err) {
+      this.#log.error({ err }, 'replay store write failed; knock refused');
+      return 'store';
+    }
+    const policy = evaluatePolicy(client.def, payload, p.srcAddress, atMs, this.#config);
+    if (!policy.ok) return policy.reason;
+    this.#grant(client.def.name, policy.grants, 'knock');
+    return undefined;
+  }
+
+  #grant(client: string, grants: readonly PolicyGrant[], via: 'knock' | 'sequence'): void {
+    for (const g of grants) {
+      this.counters.add('grant');
+      const { address, protocol, port, seconds, service } = g;
+      let issued: Promise<void>;
+      try {
+        issued = this.#firewall.grant({ address, protocol, port, seconds });
+      } catch (err) {
+        issued = Promise.reject(err);
+      }
+      const pending = issued.then(
+        () => this.#log.info({ client, address, service, protocol, port, seconds, via }, 'grant'),
+        (err: unknown) => {
+          this.counters.add('grant-failed');
+          this.#log.error({ err, client, address, service, protocol, port }, 'grant failed');
+        },
+      );
+      this.#inFlight.add(pending);
+      void pending.finally(() => this.#inFlight.delete(pending));
+    }
+  }
+}

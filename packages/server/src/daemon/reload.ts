@@ -1,0 +1,59 @@
+/**
+ * What a reload (SIGHUP) may change: clients, policy, services and the log level. Everything
+ * else (keys, ports, step, window, sequences, interfaces, state directory, firewall backend)
+ * is bound into running parts and needs a restart: the reloaded file's values for those are
+ * ignored and named in a warning. Only field names are reported, never values (secrets).
+ */
+import { equalConstantTime } from '@spa/shared';
+import type { ServerConfig } from '../config/types.js';
+
+export interface ReloadPlan {
+  /** The configuration to run with: the old one with the reloadable parts of the new. */
+  readonly config: ServerConfig;
+  /** Fields that changed in the file but need a restart. */
+  readonly needRestart: readonly string[];
+}
+
+export function planReload(current: ServerConfig, loaded: ServerConfig): ReloadPlan {
+  const needRestart: string[] = [];
+  const differs = (name: string, a: unknown, b: unknown) => {
+    if (!sameValue(a, b)) needRestart.push(name);
+  };
+  differs('serverSecret', current.serverSecret, loaded.serverSecret);
+  differs('serverId', current.serverId, loaded.serverId);
+  differs('knock', current.knock, loaded.knock);
+  differs('stepSeconds', current.stepSeconds, loaded.stepSeconds);
+  differs('window', current.window, loaded.window);
+  differs('sequence', current.sequence, loaded.sequence);
+  differs('interfaces', current.interfaces, loaded.interfaces);
+  differs('stateDir', current.stateDir, loaded.stateDir);
+  differs('firewall', current.firewall, loaded.firewall);
+  return {
+    config: {
+      ...current,
+      clients: loaded.clients,
+      policy: loaded.policy,
+      services: loaded.services,
+      logLevel: loaded.logLevel,
+      serverName: loaded.serverName,
+      advertiseHost: loaded.advertiseHost,
+    },
+    needRestart,
+  };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return equalConstantTime(a, b);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
+  }
+  return false;
+}
