@@ -1,0 +1,95 @@
+/**
+ * Text for the iptables + ipset backend: `ipset` commands, the `iptables-restore` chain,
+ * and parsing of `ipset save`. Pure functions over checked values (see _check.ts).
+ */
+import type { CheckedGrant } from './_check.js';
+import type { GuardedPort, L4, LiveGrant } from './firewall.js';
+
+export interface IpsetNames {
+  /** ipset holding IPv4 grants, e.g. 'spa4'. */
+  set4: string;
+  set6: string;
+  /** iptables/ip6tables chain, e.g. 'SPA'. */
+  chain: string;
+}
+
+export function ipsetNames(name: string): IpsetNames {
+  return { set4: `${name}4`, set6: `${name}6`, chain: name.toUpperCase() };
+}
+
+export function setOf(n: IpsetNames, family: 4 | 6): string {
+  return family === 4 ? n.set4 : n.set6;
+}
+
+/** For `ipset -exist restore`: creates both sets if missing, keeps their elements. */
+export function createSets(n: IpsetNames): string {
+  return (
+    `create ${n.set4} hash:ip,port family inet timeout 0\n` +
+    `create ${n.set6} hash:ip,port family inet6 timeout 0\n`
+  );
+}
+
+function entry(g: { address: string; protocol: L4; port: number }): string {
+  return `${g.address},${g.protocol}:${g.port}`;
+}
+
+/** With -exist, re-adding an entry replaces its timeout (ipset(8), "timeout"): a refresh, never a duplicate. */
+export function addCommand(n: IpsetNames, g: CheckedGrant): string {
+  return `add ${setOf(n, g.family)} ${entry(g)} timeout ${g.seconds} -exist`;
+}
+
+/** -exist: an entry that expired meanwhile is not an error. */
+export function delCommand(
+  n: IpsetNames,
+  family: 4 | 6,
+  g: { address: string; protocol: L4; port: number },
+): string {
+  return `del ${setOf(n, family)} ${entry(g)} -exist`;
+}
+
+/**
+ * The chain for `iptables-restore --noflush` (or ip6tables-restore). Declaring `:SPA` flushes
+ * it if it exists, so the refill is atomic and idempotent. Established flows and granted
+ * tuples RETURN to INPUT rather than ACCEPT: like the nftables table, spa only ever takes
+ * traffic away; whether a port is open is still the host firewall's decision.
+ */
+export function chainRestore(n: IpsetNames, family: 4 | 6, guarded: GuardedPort[]): string {
+  const c = n.chain;
+  const lines = [
+    '*filter',
+    `:${c} - [0:0]`,
+    `-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`,
+    `-A ${c} -m set --match-set ${setOf(n, family)} src,dst -j RETURN`,
+    ...guarded.map((p) => `-A ${c} -p ${p.protocol} -m ${p.protocol} --dport ${p.port} -j DROP`),
+    'COMMIT',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads `ipset save SET`: lines like `add spa4 192.0.2.1,tcp:22 timeout 59`. */
+export function parseSave(text: string): LiveGrant[] {
+  const out: LiveGrant[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^add \S+ (\S+),(tcp|udp):(\d+)(?: timeout (\d+))?/.exec(line.trim());
+    if (!m) continue;
+    out.push({
+      address: m[1]!,
+      protocol: m[2] as L4,
+      port: Number(m[3]),
+      secondsLeft: Number(m[4] ?? 0),
+    });
+  }
+  return out;
+}
+
+/** `ipset -` marker: a create with a non-numeric timeout fails while parsing, quoting the token. */
+export const ipsetMarker = {
+  line: (n: number) => `create spa-sync hash:ip timeout sync${n}`,
+  find(stderr: string, n: number) {
+    const at = stderr.indexOf(`'sync${n}'`);
+    if (at < 0) return undefined;
+    const end = stderr.indexOf('\n', at);
+    if (end < 0) return undefined;
+    return { start: stderr.lastIndexOf('\n', at) + 1, end: end + 1 };
+  },
+};

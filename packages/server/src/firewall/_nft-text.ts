@@ -1,0 +1,123 @@
+/**
+ * nft command text for the nftables backend, and parsing of `nft -j list set`. Pure functions:
+ * every value here has passed `_check.ts`, so it is an address, a number, tcp/udp or a
+ * checked identifier, and cannot change the shape of a command.
+ */
+import type { CheckedGrant } from './_check.js';
+import type { GuardedPort, L4, LiveGrant } from './firewall.js';
+
+export const MARKER_PREFIX = 'spa-sync-';
+
+/** Set holding the grants of one address family. */
+export function grantSet(family: 4 | 6): string {
+  return family === 4 ? 'grants4' : 'grants6';
+}
+
+/**
+ * The guard, as one atomic `nft -f -` batch. `add` is a no-op for what exists, so the grant
+ * sets (and their live elements) survive; the guarded set and the chain are rebuilt. The chain
+ * is deleted and re-added so that a changed priority takes effect (a base chain's hook cannot
+ * be changed in place). Nothing outside `table inet <table>` is touched.
+ */
+export function guardBatch(table: string, priority: number, guarded: GuardedPort[]): string {
+  const t = `inet ${table}`;
+  const lines = [
+    `add table ${t}`,
+    `add set ${t} grants4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }`,
+    `add set ${t} grants6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }`,
+    `add set ${t} guarded { type inet_proto . inet_service; }`,
+    `flush set ${t} guarded`,
+  ];
+  if (guarded.length > 0) {
+    lines.push(`add element ${t} guarded { ${guarded.map((p) => `${p.protocol} . ${p.port}`).join(', ')} }`);
+  }
+  lines.push(
+    `add chain ${t} input`,
+    `flush chain ${t} input`,
+    `delete chain ${t} input`,
+    // An accept here ends this table's chain only: a drop in any other table still wins.
+    // This chain can hide the guarded ports and pass granted tuples, never open a port.
+    `add chain ${t} input { type filter hook input priority ${priority}; policy accept; }`,
+    `add rule ${t} input ct state established,related accept`,
+    `add rule ${t} input ip saddr . meta l4proto . th dport @grants4 accept`,
+    `add rule ${t} input ip6 saddr . meta l4proto . th dport @grants6 accept`,
+    `add rule ${t} input meta l4proto . th dport @guarded drop`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function element(g: { address: string; protocol: L4; port: number }): string {
+  return `${g.address} . ${g.protocol} . ${g.port}`;
+}
+
+/**
+ * Add or refresh, atomically on one line (one batch). Re-adding an existing element keeps its
+ * old timeout, and deleting a missing one fails the batch, so: add (creates if missing),
+ * delete, add again with the new timeout.
+ */
+export function refreshCommand(table: string, g: CheckedGrant): string {
+  const set = `inet ${table} ${grantSet(g.family)}`;
+  const e = element(g);
+  const add = `add element ${set} { ${e} timeout ${g.seconds}s }`;
+  return `${add}; delete element ${set} { ${e} }; ${add}`;
+}
+
+/** Delete elements that may expire meanwhile: add first (no-op if present), so the delete cannot miss. */
+export function revokeCommand(
+  table: string,
+  family: 4 | 6,
+  grants: { address: string; protocol: L4; port: number }[],
+): string {
+  const set = `inet ${table} ${grantSet(family)}`;
+  const list = grants.map(element).join(', ');
+  return `add element ${set} { ${list} }; delete element ${set} { ${list} }`;
+}
+
+/** Removes the table whether or not it exists (nft 1.0.6 has no `destroy`). */
+export function removeTableCommand(table: string): string {
+  return `add table inet ${table}; delete table inet ${table}`;
+}
+
+export function listSetCommand(table: string, family: 4 | 6): string {
+  return `list set inet ${table} ${grantSet(family)}`;
+}
+
+const PROTOCOLS: Record<string, L4> = { tcp: 'tcp', udp: 'udp', '6': 'tcp', '17': 'udp' };
+
+/**
+ * Reads `nft -j list set` output (libnftables-json): elements look like
+ * `{"elem": {"val": {"concat": ["192.0.2.1", "tcp", 22]}, "timeout": 30, "expires": 29}}`,
+ * times in whole seconds. Returns addresses as printed by nft; callers canonicalise.
+ */
+export function parseSetJson(json: string): LiveGrant[] {
+  const doc = JSON.parse(json) as { nftables?: unknown[] };
+  const out: LiveGrant[] = [];
+  for (const item of doc.nftables ?? []) {
+    const set = (item as { set?: { elem?: unknown[] } }).set;
+    for (const raw of set?.elem ?? []) {
+      const e = (raw as { elem?: { val?: { concat?: unknown[] }; expires?: unknown; timeout?: unknown } })
+        .elem;
+      const [address, proto, port] = e?.val?.concat ?? [];
+      const protocol = PROTOCOLS[String(proto)];
+      const portNumber = typeof port === 'number' ? port : Number(port);
+      if (typeof address !== 'string' || !protocol || !Number.isInteger(portNumber)) continue;
+      const left =
+        typeof e?.expires === 'number' ? e.expires : typeof e?.timeout === 'number' ? e.timeout : 0;
+      out.push({ address, protocol, port: portNumber, secondsLeft: left });
+    }
+  }
+  return out;
+}
+
+/** nft -i marker: a bare word is a syntax error, and nft quotes the offending line back. */
+export const nftMarker = {
+  line: (n: number) => `${MARKER_PREFIX}${n}`,
+  find(stderr: string, n: number) {
+    const token = `\n${MARKER_PREFIX}${n}\n`;
+    const at = stderr.indexOf(token);
+    if (at < 0) return undefined;
+    const end = stderr.indexOf('\n', at + token.length); // the caret line under it
+    if (end < 0) return undefined;
+    return { start: stderr.lastIndexOf('\n', at - 1) + 1, end: end + 1 };
+  },
+};

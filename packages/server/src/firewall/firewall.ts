@@ -1,0 +1,67 @@
+/**
+ * The firewall seam: the daemon verifies a knock, then asks a `Firewall` to let one source
+ * address reach one guarded port for N seconds. Backends: nftables (default), iptables+ipset,
+ * command (argv templates), dry-run, and an in-memory fake for tests. See docs/firewall.md.
+ */
+
+export type L4 = 'tcp' | 'udp';
+
+export interface GuardedPort {
+  protocol: L4;
+  port: number;
+}
+
+export interface Grant {
+  /** Canonical IPv4 (dotted decimal) or IPv6 (RFC 5952) text. Other spellings are canonicalised. */
+  address: string;
+  protocol: L4;
+  port: number;
+  /** 1..MAX_GRANT_SECONDS. */
+  seconds: number;
+}
+
+export interface LiveGrant {
+  address: string;
+  protocol: L4;
+  port: number;
+  /** Whole seconds until the kernel (or the in-memory table) drops the grant. */
+  secondsLeft: number;
+}
+
+export interface Firewall {
+  readonly name: string;
+  /** Create or update the guard idempotently: guarded ports are dropped for everyone without a grant. Live grants are kept. */
+  start(guarded: GuardedPort[]): Promise<void>;
+  /** Add a grant, or refresh its timeout if it exists (never a duplicate entry). */
+  grant(g: Grant): Promise<void>;
+  list(): Promise<LiveGrant[]>;
+  /** Remove every grant for this address (all ports); returns how many were removed. */
+  revoke(address: string): Promise<number>;
+  /** keep = leave the guard and live grants in the kernel (fail closed, the default); remove = delete everything this backend created. */
+  stop(mode: 'keep' | 'remove'): Promise<void>;
+}
+
+/** Largest grant: ipset's limit (2^31 - 1 ms), which also keeps every backend's timer in range. */
+export const MAX_GRANT_SECONDS = 2_147_483;
+
+/** Structured log sink, pino-like: a message and fields. */
+export type LogFn = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** Milliseconds since an arbitrary epoch; injected so expiry is testable. */
+export type Clock = () => number;
+
+/**
+ * Configuration and system errors. `code` is stable; `hint` tells the operator what to do.
+ * Codes: bad-argument, firewall-failed, firewall-timeout, firewall-unavailable, firewall-permission.
+ */
+export class FirewallError extends Error {
+  readonly code: string;
+  readonly hint: string;
+
+  constructor(code: string, message: string, hint = '') {
+    super(message);
+    this.name = 'FirewallError';
+    this.code = code;
+    this.hint = hint;
+  }
+}

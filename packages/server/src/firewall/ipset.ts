@@ -1,0 +1,148 @@
+/**
+ * iptables + ipset backend, for hosts without nftables (or with an iptables-managed firewall).
+ *
+ *   ipset:     spa4 hash:ip,port family inet timeout 0   spa6 … family inet6
+ *   iptables:  -A INPUT -j SPA   (inserted first, only if `-C` does not find it)
+ *              -A SPA -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+ *              -A SPA -m set --match-set spa4 src,dst -j RETURN
+ *              -A SPA -p tcp -m tcp --dport 22 -j DROP      (one per guarded port)
+ *   and the same with ip6tables and spa6.
+ *
+ * Grants are `ipset add … timeout N -exist` lines sent to one long-lived `ipset -` child
+ * (interactive mode), so a grant costs one pipe round trip, not a process (about 2-5 ms with
+ * `ip netns exec`). Entries expire in the kernel even if the daemon dies.
+ */
+import { canonicalAddress, checkGrant, checkGuarded, checkName } from './_check.js';
+import {
+  addCommand,
+  chainRestore,
+  createSets,
+  delCommand,
+  type IpsetNames,
+  ipsetMarker,
+  ipsetNames,
+  parseSave,
+  setOf,
+} from './_ipset-text.js';
+import { LineSession } from './_line-session.js';
+import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
+import type { Firewall, Grant, GuardedPort, LiveGrant, LogFn } from './firewall.js';
+
+export interface IpsetOptions {
+  /** Base name: sets `<name>4`, `<name>6`, chain `<NAME>`; default 'spa'. */
+  name?: string;
+  /** Run every command under this prefix, e.g. ['ip', 'netns', 'exec', 'NS'] in tests. */
+  argvPrefix?: string[];
+  spawn?: SpawnFn;
+  log?: LogFn;
+  /** Per-command answer timeout; default 5000 ms. */
+  timeoutMs?: number;
+}
+
+const TABLES = { 4: ['iptables', 'iptables-restore'], 6: ['ip6tables', 'ip6tables-restore'] } as const;
+/** Seconds iptables waits for the xtables lock. */
+const LOCK_WAIT = '5';
+
+export class IpsetFirewall implements Firewall {
+  readonly name = 'iptables';
+  readonly names: IpsetNames;
+  readonly #prefix: string[];
+  readonly #spawn: SpawnFn;
+  readonly #timeoutMs: number;
+  readonly #session: LineSession;
+
+  constructor(options: IpsetOptions = {}) {
+    this.names = ipsetNames(checkName(options.name ?? 'spa', 'ipset name'));
+    this.#prefix = options.argvPrefix ?? [];
+    this.#spawn = options.spawn ?? defaultSpawn;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#session = new LineSession({
+      label: 'ipset',
+      argv: ['ipset', '-'],
+      prefix: this.#prefix,
+      spawn: this.#spawn,
+      marker: ipsetMarker,
+      timeoutMs: this.#timeoutMs,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+
+  async start(guarded: GuardedPort[]): Promise<void> {
+    const ports = checkGuarded(guarded);
+    await this.#exec(['ipset', '-exist', 'restore'], createSets(this.names));
+    for (const family of [4, 6] as const) {
+      const [iptables, restore] = TABLES[family];
+      await this.#exec([restore, '-w', LOCK_WAIT, '--noflush'], chainRestore(this.names, family, ports));
+      const chain = this.names.chain;
+      const present = await this.#try([iptables, '-w', LOCK_WAIT, '-C', 'INPUT', '-j', chain]);
+      if (!present) await this.#exec([iptables, '-w', LOCK_WAIT, '-I', 'INPUT', '1', '-j', chain]);
+    }
+    await this.#run(''); // start the long-lived child now, so the first grant is fast
+  }
+
+  async grant(g: Grant): Promise<void> {
+    await this.#run(addCommand(this.names, checkGrant(g)));
+  }
+
+  async list(): Promise<LiveGrant[]> {
+    return [...(await this.#list(4)), ...(await this.#list(6))];
+  }
+
+  async revoke(address: string): Promise<number> {
+    const a = canonicalAddress(address);
+    const mine = (await this.#list(a.family)).filter((g) => g.address === a.text);
+    for (const g of mine) await this.#run(delCommand(this.names, a.family, g));
+    return mine.length;
+  }
+
+  async stop(mode: 'keep' | 'remove'): Promise<void> {
+    await this.#session.close();
+    if (mode === 'keep') return;
+    const chain = this.names.chain;
+    for (const family of [4, 6] as const) {
+      const [iptables] = TABLES[family];
+      // A hook inserted twice by hand would survive one -D: delete until -C fails (bounded).
+      for (
+        let i = 0;
+        i < 8 && (await this.#try([iptables, '-w', LOCK_WAIT, '-C', 'INPUT', '-j', chain]));
+        i++
+      ) {
+        await this.#exec([iptables, '-w', LOCK_WAIT, '-D', 'INPUT', '-j', chain]);
+      }
+      if (await this.#try([iptables, '-w', LOCK_WAIT, '-F', chain])) {
+        await this.#exec([iptables, '-w', LOCK_WAIT, '-X', chain]);
+      }
+    }
+    for (const set of [this.names.set4, this.names.set6]) {
+      const r = await runOnce(this.#spawn, ['ipset', 'destroy', set], this.#opts());
+      if (r.code !== 0 && !/does not exist/.test(r.stderr))
+        throw commandFailed(`ipset destroy ${set}`, r.stderr);
+    }
+  }
+
+  async #list(family: 4 | 6): Promise<LiveGrant[]> {
+    const set = setOf(this.names, family);
+    const r = await runOnce(this.#spawn, ['ipset', 'save', set], this.#opts());
+    if (r.code !== 0) throw commandFailed(`ipset save ${set}`, r.stderr, r.code);
+    return parseSave(r.stdout).map((g) => ({ ...g, address: canonicalAddress(g.address).text }));
+  }
+
+  async #run(command: string): Promise<void> {
+    const r = await this.#session.request(command);
+    if (r.stderr) throw commandFailed('ipset', r.stderr);
+  }
+
+  #opts(input?: string) {
+    return { prefix: this.#prefix, timeoutMs: this.#timeoutMs, ...(input === undefined ? {} : { input }) };
+  }
+
+  async #exec(argv: string[], input?: string): Promise<void> {
+    const r = await runOnce(this.#spawn, argv, this.#opts(input));
+    if (r.code !== 0) throw commandFailed(argv.slice(0, 2).join(' '), r.stderr, r.code);
+  }
+
+  /** True when the command exits 0 (used for `-C` checks). */
+  async #try(argv: string[]): Promise<boolean> {
+    return (await runOnce(this.#spawn, argv, this.#opts())).code === 0;
+  }
+}

@@ -1,0 +1,133 @@
+/** The iptables + ipset backend against the real tools, in a fresh namespace pair per test (root). */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IpsetFirewall } from '../../src/firewall/ipset.js';
+import { labSkipReason } from './_guard.js';
+import {
+  CLIENT4,
+  CLIENT6,
+  Lab,
+  OPEN_PORT,
+  OTHER4,
+  SERVER4,
+  SERVER6,
+  TCP_PORT,
+  TCP_PORT2,
+  UDP_PORT,
+} from './_lab.js';
+
+const skip = labSkipReason('iptables+ipset backend (real)', [
+  'ipset',
+  'iptables',
+  'ip6tables',
+  'iptables-restore',
+]);
+const labs = new Set<Lab>();
+const GUARDED = [
+  { protocol: 'tcp', port: TCP_PORT },
+  { protocol: 'tcp', port: TCP_PORT2 },
+  { protocol: 'udp', port: UDP_PORT },
+] as const;
+
+after(async () => {
+  for (const lab of labs) await lab.close();
+});
+
+async function setup(t: { after(fn: () => Promise<void>): void }) {
+  const lab = await Lab.create();
+  labs.add(lab);
+  const fw = new IpsetFirewall({ argvPrefix: lab.prefix });
+  t.after(async () => {
+    await fw.stop('keep').catch(() => {});
+    await lab.close();
+    labs.delete(lab);
+  });
+  await fw.start([...GUARDED]);
+  return { lab, fw };
+}
+
+describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 60_000 }, () => {
+  test('guarded until granted, for that address only; IPv6 and UDP too', async (t) => {
+    const { lab, fw } = await setup(t);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, OPEN_PORT), true, 'unguarded port stays open');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false);
+    await fw.grant({ address: OTHER4, protocol: 'tcp', port: TCP_PORT, seconds: 30 });
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'another address');
+    assert.equal(await lab.tcp(OTHER4, SERVER4, TCP_PORT), true);
+    assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), false);
+    await fw.grant({ address: CLIENT6, protocol: 'tcp', port: TCP_PORT, seconds: 30 });
+    assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), true);
+    assert.equal(await lab.udp(CLIENT4, SERVER4, UDP_PORT), false);
+    await fw.grant({ address: CLIENT4, protocol: 'udp', port: UDP_PORT, seconds: 30 });
+    assert.equal(await lab.udp(CLIENT4, SERVER4, UDP_PORT), true);
+  });
+
+  test('expiry, established connections, refresh without duplicates', async (t) => {
+    const { lab, fw } = await setup(t);
+    const t0 = Date.now();
+    await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 2 });
+    const conn = await lab.open(CLIENT4, SERVER4, TCP_PORT);
+    await fw.grant({ address: OTHER4, protocol: 'tcp', port: TCP_PORT, seconds: 10 });
+    await sleep(Math.max(0, 3000 - (Date.now() - t0)));
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'expired');
+    assert.equal(await lab.echo(conn), true, 'established connection survives');
+    const aged = await fw.list();
+    assert.equal(aged.length, 1);
+    assert.ok(aged[0]!.secondsLeft <= 8, `aged: ${aged[0]!.secondsLeft}`);
+    await fw.grant({ address: OTHER4, protocol: 'tcp', port: TCP_PORT, seconds: 10 });
+    await fw.grant({ address: OTHER4, protocol: 'tcp', port: TCP_PORT, seconds: 10 });
+    const fresh = await fw.list();
+    assert.equal(fresh.length, 1, 'one entry');
+    assert.ok(fresh[0]!.secondsLeft >= 9, `reset: ${fresh[0]!.secondsLeft}`);
+  });
+
+  test('start() twice keeps grants; revoke; stop() keep and remove leave the rest alone', async (t) => {
+    const { lab, fw } = await setup(t);
+    lab.exec(['iptables', '-w', '5', '-N', 'OTHER']);
+    lab.exec(['iptables', '-w', '5', '-A', 'INPUT', '-p', 'tcp', '--dport', '9999', '-j', 'OTHER']);
+    await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 30 });
+    await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT2, seconds: 30 });
+    await fw.start([...GUARDED]);
+    const rules = lab.exec(['iptables', '-S']);
+    assert.equal(rules.match(/-A INPUT -j SPA/g)?.length, 1, 'hooked once');
+    assert.equal(rules.match(/--dport 2222 -j DROP/g)?.length, 1, 'rules not duplicated');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'grant survived start()');
+    assert.equal(await fw.revoke(CLIENT4), 2);
+    assert.equal(await fw.revoke(CLIENT4), 0);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'revoked');
+    await fw.stop('keep');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'still guarded after keep');
+    await fw.stop('remove');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'unguarded after remove');
+    const left = lab.exec(['iptables', '-S']) + lab.exec(['ip6tables', '-S']);
+    assert.doesNotMatch(left, /SPA/);
+    assert.match(left, /-A INPUT -p tcp -m tcp --dport 9999 -j OTHER/, 'unrelated rule untouched');
+    assert.equal(lab.exec(['ipset', 'list', '-n']).trim(), '');
+    await fw.stop('remove'); // idempotent
+  });
+
+  test('a grant costs one pipe round trip (200 in a loop)', async (t) => {
+    const { fw } = await setup(t);
+    const grant = (i: number) =>
+      fw.grant({ address: `198.51.100.${i % 250}`, protocol: 'tcp', port: 10000 + i, seconds: 60 });
+    await grant(0);
+    const start = performance.now();
+    for (let i = 0; i < 200; i++) await grant(i);
+    const ms = (performance.now() - start) / 200;
+    t.diagnostic(`ipset grant: ${ms.toFixed(3)} ms`);
+    assert.equal((await fw.list()).length, 200);
+    assert.ok(ms < 5, `too slow: ${ms} ms`);
+  });
+});
+
+process.on('exit', () => {
+  for (const lab of labs) {
+    for (const ns of [lab.server, lab.client]) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {}
+    }
+  }
+});
