@@ -1,0 +1,54 @@
+/**
+ * Typed errors of the client. Each has a stable `code`, a message that names the cause and
+ * a `hint` that says what to do. One top-level catch (cli.ts) maps them to exit codes.
+ * Messages never contain keys or profile URIs.
+ */
+export type ClientErrorCode =
+  | 'usage' // a bad flag value or argument
+  | 'no-profile' // no profile by that name, or none at all
+  | 'unknown-service' // no profile offers the service
+  | 'ambiguous' // several profiles offer the service
+  | 'no-sequence' // the profile has no one-time sequences
+  | 'exists' // import: a profile of that name exists
+  | 'config' // the profile file is unreadable, corrupt or incomplete
+  | 'permissions' // the profile file is readable by group or others
+  | 'resolve' // the server's host name does not resolve
+  | 'network' // a socket error while sending
+  | 'no-answer' // the service did not open in time
+  | 'command'; // the command after `--` could not be started
+
+/** Exit codes, stable for scripts: 2 usage, 3 profile file, 4 name resolution, 5 no answer. */
+export const EXIT_CODES: Readonly<Record<ClientErrorCode, number>> = {
+  usage: 2,
+  'no-profile': 2,
+  'unknown-service': 2,
+  ambiguous: 2,
+  'no-sequence': 2,
+  exists: 2,
+  config: 3,
+  permissions: 3,
+  resolve: 4,
+  network: 1,
+  'no-answer': 5,
+  command: 127,
+};
+
+export class ClientError extends Error {
+  readonly code: ClientErrorCode;
+  readonly hint: string;
+
+  constructor(code: ClientErrorCode, message: string, hint = '') {
+    super(message);
+    this.name = 'ClientError';
+    this.code = code;
+    this.hint = hint;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+export function usage(message: string, hint = ''): ClientError {
+  return new ClientError('usage', message, hint);
+}

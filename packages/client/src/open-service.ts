@@ -1,0 +1,186 @@
+/**
+ * `open`: send one SPA packet to the server's current knock port, then wait until the
+ * service's TCP port accepts a connection; if it has not after `retryAfterMs`, send a fresh
+ * packet (new nonce, new one-time id: never the same bytes twice), `sends` times at most.
+ * All I/O, time and randomness come in as `OpenDeps`; `systemDeps()` are the real ones.
+ */
+import { type ClientProfile, formatIp, type IpAddress, PACKET_LENGTH } from '@spa/shared';
+import { decoyPort, interleave, type Random, randomBelow, watchedBy } from './decoys.js';
+import { ClientError } from './errors.js';
+import { type Endpoint, type Lookup, resolveHost } from './resolve.js';
+import { buildPacket, currentKnockPort, profileKeys } from './seal.js';
+import { PortWatcher } from './wait-open.js';
+
+export interface OpenDeps {
+  /** Send one UDP datagram. */
+  send(to: Endpoint, payload: Uint8Array): Promise<void>;
+  /** One TCP connection attempt of at most `timeoutMs`: did the port accept it? */
+  probe(to: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Wall clock, ms since the epoch: goes into the packet and picks the step. */
+  now(): number;
+  /** Monotonic ms for measuring and deadlines; defaults to `now`. */
+  monotonic?(): number;
+  random: Random;
+  /** Resolves after `ms`, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  lookup: Lookup;
+}
+
+export type OpenEvent =
+  | { readonly kind: 'resolved'; readonly address: string }
+  | { readonly kind: 'sent'; readonly attempt: number; readonly of: number; readonly port: number }
+  | { readonly kind: 'waiting'; readonly attempt: number };
+
+export interface OpenRequest {
+  readonly profile: ClientProfile;
+  /** The profile's name, for messages (default: the server's name). */
+  readonly name?: string;
+  readonly service: string;
+  /** Seconds asked for; undefined = the server's default. */
+  readonly durationSeconds?: number;
+  /** Let in this address instead of the packet's source. */
+  readonly allow?: IpAddress;
+  /** Packets at most, each one fresh (default 3). */
+  readonly sends?: number;
+  /** Wait for the port to open (default true). */
+  readonly wait?: boolean;
+  /** Resend when not open after this long (default 1000 ms). */
+  readonly retryAfterMs?: number;
+  /** A new connection attempt this often (default 75 ms)... */
+  readonly probeIntervalMs?: number;
+  /** ...each given up after this long (default 300 ms). */
+  readonly probeTimeoutMs?: number;
+  /** Random datagrams to unwatched ports around each packet (default 0). */
+  readonly decoys?: number;
+  /** Use only this address family of the host. */
+  readonly family?: 4 | 6;
+  readonly onEvent?: (e: OpenEvent) => void;
+}
+
+export interface OpenResult {
+  readonly name: string;
+  readonly service: string;
+  readonly host: string;
+  readonly address: string;
+  readonly protocol: 'tcp' | 'udp';
+  readonly port: number;
+  /** Knock port of each packet sent. */
+  readonly knockPorts: readonly number[];
+  readonly durationSeconds: number | undefined;
+  /** `open`: the port accepted a connection; `sent`: not waited for (--no-wait, or a UDP service). */
+  readonly status: 'open' | 'sent';
+  /** From the first packet to the accepted connection. */
+  readonly openedInMs?: number;
+}
+
+export const OPEN_DEFAULTS = {
+  sends: 3,
+  retryAfterMs: 1000,
+  probeIntervalMs: 75,
+  probeTimeoutMs: 300,
+} as const;
+
+/** Spacing of decoys around an SPA packet: 5-25 ms, like a burst of unrelated datagrams. */
+const DECOY_SPACING_MS = [5, 25] as const;
+
+export function noAnswerError(
+  name: string,
+  service: string,
+  port: number,
+  seconds: number,
+  allow?: IpAddress,
+) {
+  const hint =
+    'check the clock (server allows ±30 s), that spa-server runs, and the network path' +
+    (allow ? `; with --allow ${formatIp(allow)} this machine may not be the one let in (try --no-wait)` : '');
+  return new ClientError(
+    'no-answer',
+    `no answer in ${seconds} s: ${service} (port ${port}/tcp) on ${name} did not open`,
+    hint,
+  );
+}
+
+export async function openService(req: OpenRequest, deps: OpenDeps): Promise<OpenResult> {
+  const profile = req.profile;
+  const name = req.name ?? profile.server;
+  const spec = profile.services[req.service];
+  if (!spec) {
+    throw new ClientError(
+      'unknown-service',
+      `unknown service "${req.service}" on ${name}`,
+      `it offers: ${Object.keys(profile.services).join(', ') || 'none'}`,
+    );
+  }
+  const maxSends = req.sends ?? OPEN_DEFAULTS.sends;
+  const retryAfterMs = req.retryAfterMs ?? OPEN_DEFAULTS.retryAfterMs;
+  if (!Number.isInteger(maxSends) || maxSends < 1) throw new RangeError('sends: expected a positive integer');
+  const mono = deps.monotonic ?? deps.now;
+  const resolved = await resolveHost(profile.host, deps.lookup, req.family);
+  req.onEvent?.({ kind: 'resolved', address: resolved.address });
+  const keys = profileKeys(profile);
+  const watched = watchedBy(profile);
+  const service: Endpoint = { ...resolved, port: spec.port };
+  const wait = (req.wait ?? true) && spec.protocol === 'tcp';
+  const sends = wait ? maxSends : 1;
+  const knockPorts: number[] = [];
+  const base = {
+    name,
+    service: req.service,
+    host: profile.host,
+    address: resolved.address,
+    protocol: spec.protocol,
+    port: spec.port,
+    knockPorts,
+    durationSeconds: req.durationSeconds,
+  };
+
+  /** Send one fresh packet (amid decoys): when the real one went out, by the monotonic clock. */
+  const sendOne = async (attempt: number): Promise<number> => {
+    const decoys = Array.from({ length: req.decoys ?? 0 }, () => decoyPort(deps.random, watched));
+    const slots = interleave([0], decoys, deps.random);
+    let sentAt = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (i > 0)
+        await deps.sleep(
+          DECOY_SPACING_MS[0] + randomBelow(deps.random, DECOY_SPACING_MS[1] - DECOY_SPACING_MS[0]),
+        );
+      if (slot.real) {
+        const now = deps.now();
+        const port = currentKnockPort(profile, keys, now);
+        const packet = buildPacket(profile, keys, req, now, deps.random);
+        await deps.send({ ...resolved, port }, packet);
+        sentAt = mono();
+        knockPorts.push(port);
+        req.onEvent?.({ kind: 'sent', attempt, of: sends, port });
+      } else {
+        await deps.send({ ...resolved, port: slot.item }, deps.random(PACKET_LENGTH));
+      }
+    }
+    return sentAt;
+  };
+
+  if (!wait) {
+    await sendOne(1);
+    return { ...base, status: 'sent' };
+  }
+
+  const watcher = new PortWatcher(service, deps, mono, {
+    intervalMs: req.probeIntervalMs ?? OPEN_DEFAULTS.probeIntervalMs,
+    timeoutMs: req.probeTimeoutMs ?? OPEN_DEFAULTS.probeTimeoutMs,
+  });
+  try {
+    let firstSentAt: number | undefined;
+    for (let attempt = 1; attempt <= sends; attempt++) {
+      const sentAt = await sendOne(attempt);
+      firstSentAt ??= sentAt;
+      req.onEvent?.({ kind: 'waiting', attempt });
+      if (await watcher.until(mono() + retryAfterMs)) {
+        return { ...base, status: 'open', openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
+      }
+    }
+  } finally {
+    watcher.close();
+  }
+  throw noAnswerError(name, req.service, spec.port, Math.round((sends * retryAfterMs) / 1000), req.allow);
+}

@@ -1,0 +1,68 @@
+/**
+ * One SPA packet for a profile: the core's `sealKnock` with this moment's time and fresh
+ * random bytes. Keys are derived once per command (`profileKeys`).
+ */
+import {
+  type ClientKeys,
+  type ClientProfile,
+  deriveClientKeys,
+  deriveServerKeys,
+  type IpAddress,
+  knockPort,
+  LookupMask,
+  NONCE_LENGTH,
+  ONE_TIME_ID_LENGTH,
+  PROTOCOL_VERSION,
+  type ServerKeys,
+  sealKnock,
+  timeStep,
+} from '@spa/shared';
+import type { Random } from './decoys.js';
+
+export interface ProfileKeys {
+  readonly client: ClientKeys;
+  readonly server: ServerKeys;
+  readonly mask: LookupMask;
+}
+
+export function profileKeys(profile: ClientProfile): ProfileKeys {
+  const server = deriveServerKeys(profile.serverSecret);
+  return { client: deriveClientKeys(profile.clientSecret), server, mask: new LookupMask(server.header) };
+}
+
+/** The server's knock port at `nowMs` (rotating or fixed). */
+export function currentKnockPort(profile: ClientProfile, keys: ProfileKeys, nowMs: number): number {
+  return knockPort(keys.server.port, timeStep(nowMs, profile.stepSeconds), profile.knock);
+}
+
+export interface KnockRequest {
+  readonly service: string;
+  /** Seconds asked for; 0 or undefined = the server's default. */
+  readonly durationSeconds?: number;
+  /** A literal address to let in; undefined = the packet's source address. */
+  readonly allow?: IpAddress;
+}
+
+export function buildPacket(
+  profile: ClientProfile,
+  keys: ProfileKeys,
+  req: KnockRequest,
+  nowMs: number,
+  random: Random,
+): Uint8Array {
+  return sealKnock({
+    keys: keys.client,
+    mask: keys.mask,
+    stepSeconds: profile.stepSeconds,
+    nonce: random(NONCE_LENGTH),
+    payload: {
+      version: PROTOCOL_VERSION,
+      timestampMs: nowMs,
+      oneTimeId: random(ONE_TIME_ID_LENGTH),
+      serverId: profile.serverId,
+      durationSeconds: req.durationSeconds ?? 0,
+      target: req.allow ? { kind: 'address', address: req.allow } : { kind: 'source' },
+      access: [{ kind: 'service', name: req.service }],
+    },
+  });
+}

@@ -1,0 +1,28 @@
+/** A one-line spinner on stderr, only when stderr is a terminal. */
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export interface Spinner {
+  text(t: string): void;
+  stop(): void;
+}
+
+const NONE: Spinner = { text() {}, stop() {} };
+
+export function startSpinner(initial: string, stream: NodeJS.WriteStream = process.stderr): Spinner {
+  if (!stream.isTTY) return NONE;
+  let text = initial;
+  let i = 0;
+  const draw = () => stream.write(`\r\x1b[2K${FRAMES[i++ % FRAMES.length]} ${text}`);
+  draw();
+  const timer = setInterval(draw, 80);
+  timer.unref();
+  return {
+    text(t) {
+      text = t;
+    },
+    stop() {
+      clearInterval(timer);
+      stream.write('\r\x1b[2K');
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Waiting for a port to open: a new short connection attempt every `intervalMs`, each given
+ * up after `timeoutMs`, so attempts overlap and the first one made after the grant wins
+ * (a guarded port drops SYNs; the kernel's own retry would come only after a second).
+ */
+import type { Endpoint } from './resolve.js';
+
+export interface ProbeDeps {
+  probe(to: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ProbeTiming {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export class PortWatcher {
+  readonly #stop = new AbortController();
+  readonly #opened: Promise<void>;
+  #markOpen!: () => void;
+  #openedAt: number | undefined;
+  readonly #to: Endpoint;
+  readonly #deps: ProbeDeps;
+  readonly #clock: () => number;
+  readonly #timing: ProbeTiming;
+
+  constructor(to: Endpoint, deps: ProbeDeps, clock: () => number, timing: ProbeTiming) {
+    this.#to = to;
+    this.#deps = deps;
+    this.#clock = clock;
+    this.#timing = timing;
+    this.#opened = new Promise((resolve) => {
+      this.#markOpen = resolve;
+    });
+  }
+
+  /** When the first attempt connected (by `clock`), or undefined. */
+  get openedAt(): number | undefined {
+    return this.#openedAt;
+  }
+
+  #attempt(): void {
+    this.#deps.probe(this.#to, this.#timing.timeoutMs, this.#stop.signal).then(
+      (ok) => {
+        if (ok && this.#openedAt === undefined) {
+          this.#openedAt = this.#clock();
+          this.#markOpen();
+        }
+      },
+      () => {},
+    );
+  }
+
+  /** Probe until open or `deadline` (by `clock`). Attempts still in flight may succeed later. */
+  async until(deadline: number): Promise<boolean> {
+    while (this.#openedAt === undefined && !this.#stop.signal.aborted) {
+      const left = deadline - this.#clock();
+      if (left <= 0) break;
+      this.#attempt();
+      await Promise.race([
+        this.#opened,
+        this.#deps.sleep(Math.min(this.#timing.intervalMs, left), this.#stop.signal),
+      ]);
+    }
+    return this.#openedAt !== undefined;
+  }
+
+  /** Abort attempts in flight and any sleep. */
+  close(): void {
+    this.#stop.abort();
+  }
+}
