@@ -42,10 +42,9 @@ export function createLogger(opts: LoggerConfig = {}): Logger {
   };
   const out = opts.destination ?? (pretty ? process.stdout : pino.destination({ dest: 1, sync: true }));
   if (!pretty) return pino(options, out as pino.DestinationStream);
-  return pino(
-    options,
-    new PrettyStream(out, process.env.NO_COLOR === undefined && opts.destination === undefined),
-  );
+  const color =
+    process.env.NO_COLOR === undefined && opts.destination === undefined && process.stdout.isTTY === true;
+  return pino(options, new PrettyStream(out, color));
 }
 
 const LEVEL_NAMES: Record<number, string> = {

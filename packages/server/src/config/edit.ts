@@ -128,8 +128,13 @@ export function setClientValueText(
       const line = tomlLine(key, value);
       const keyRe = new RegExp(`^\\s*${escapeRegExp(keyText(key))}\\s*=`);
       const i = lines.slice(at + 1, end).findIndex((l) => keyRe.test(l));
-      if (i >= 0) lines[at + 1 + i] = line;
-      else lines.splice(at + 1, 0, line);
+      if (i >= 0) {
+        lines[at + 1 + i] = line;
+      } else {
+        let last = end; // after the table's last key line, not after trailing blanks or comments
+        while (last > at + 1 && /^\s*(#.*)?$/.test(lines[last - 1]!)) last--;
+        lines.splice(last, 0, line);
+      }
       return lines.join('\n');
     },
     (doc) => {

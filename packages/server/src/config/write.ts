@@ -56,7 +56,7 @@ export function writeConfig(path: string, text: string, opts: WriteOptions = {})
       file,
       '',
       'already exists',
-      'use --force to replace it (this makes new secrets)',
+      'use --force to replace it; that makes new secrets',
     );
   }
   let fd: number | undefined;
@@ -101,7 +101,7 @@ export function writeConfig(path: string, text: string, opts: WriteOptions = {})
         file,
         '',
         'already exists',
-        'use --force to replace it (this makes new secrets)',
+        'use --force to replace it; that makes new secrets',
       );
     }
     throw new ConfigError(

@@ -1,0 +1,28 @@
+/**
+ * The firewall backend as the CLI sees it: the kernel is the source of truth for live
+ * grants, so `status` and `revoke` ask the backend directly (no IPC with the daemon).
+ * Loaded lazily so that commands which do not need it start fast.
+ */
+
+import type { ServerConfig } from '../config/types.js';
+import type { Firewall } from '../firewall/firewall.js';
+import { CliError } from './_errors.js';
+
+/** Open the configured backend, run `use`, and close it again (stop('keep') leaves the kernel as it is). */
+export async function withFirewall<T>(config: ServerConfig, use: (fw: Firewall) => Promise<T>): Promise<T> {
+  const { backend } = config.firewall;
+  if (backend === 'command' || backend === 'dry-run') {
+    throw new CliError(
+      'firewall-no-state',
+      `the ${backend} backend keeps its grants in the daemon's memory; this command cannot see them`,
+      'look at the daemon log: journalctl -u spa-server',
+    );
+  }
+  const { createFirewall } = await import('../firewall/index.js');
+  const fw = createFirewall({ backend, table: config.firewall.table });
+  try {
+    return await use(fw);
+  } finally {
+    await fw.stop('keep');
+  }
+}

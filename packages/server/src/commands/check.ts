@@ -1,0 +1,69 @@
+/**
+ * `spa-server check`: is this config valid and can this machine run it? One `ok`/`FAIL`
+ * line per check, with how to fix each failure. Exit 0 if all pass, 2 if the config
+ * itself cannot be loaded, 1 if the environment has problems.
+ */
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import type { ServerConfig } from '../config/types.js';
+import { EXIT } from './_errors.js';
+import type { Io } from './_io.js';
+import { type Probe, probeCapture, probeFirewall, probeInterface, probeStateDir } from './_probes.js';
+
+export interface CheckOptions {
+  readonly configPath: string;
+  /** Skip the libpcap probe (tests without root). */
+  readonly skipCapture?: boolean;
+}
+
+function line(p: Probe): string {
+  return p.ok
+    ? `ok   ${p.what}: ${p.detail}`
+    : `FAIL ${p.what}: ${p.detail}${p.hint ? `\n     fix: ${p.hint}` : ''}`;
+}
+
+function summary(config: ServerConfig): string {
+  const now = Date.now();
+  const clients = [...config.clients.values()];
+  const revoked = clients.filter((c) => c.revoked).length;
+  const expired = clients.filter(
+    (c) => !c.revoked && c.expiresAtMs !== undefined && c.expiresAtMs <= now,
+  ).length;
+  const extra = [revoked ? `${revoked} revoked` : '', expired ? `${expired} expired` : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${config.services.size} services, ${clients.length} clients${extra ? ` (${extra})` : ''}`;
+}
+
+export function check(opts: CheckOptions, io: Io): number {
+  let config: ServerConfig;
+  try {
+    config = loadConfig(opts.configPath);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.out(
+      line({
+        ok: false,
+        what: 'config',
+        detail: `${e.file}: ${e.key ? `${e.key}: ` : ''}${e.problem}`,
+        hint: e.hint,
+      }),
+    );
+    return EXIT.config;
+  }
+  const probes: Probe[] = [{ ok: true, what: 'config', detail: `${config.path} (${summary(config)})` }];
+  if (config.clients.size === 0) {
+    probes.push({ ok: true, what: 'clients', detail: 'none yet (add one with spa-server add-client NAME)' });
+  }
+  for (const name of config.interfaces) {
+    const p = probeInterface(name);
+    probes.push(p);
+    if (p.ok && !opts.skipCapture) probes.push(probeCapture(name));
+  }
+  probes.push(...probeFirewall(config.firewall, io.env));
+  probes.push(probeStateDir(config.stateDir));
+  for (const p of probes) io.out(line(p));
+  const failed = probes.filter((p) => !p.ok).length;
+  io.err(failed === 0 ? 'all checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`);
+  return failed === 0 ? EXIT.ok : EXIT.runtime;
+}

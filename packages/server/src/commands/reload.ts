@@ -1,0 +1,48 @@
+/**
+ * `spa-server reload`: check the config, then SIGHUP the running daemon (found through its
+ * pid file `state_dir/spa-server.pid`, which the daemon writes).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { PID_FILE_NAME } from '../config/schema.js';
+import { CliError } from './_errors.js';
+import type { Io } from './_io.js';
+
+export function reload(opts: { configPath: string }, io: Io): number {
+  const config = loadConfig(opts.configPath); // a config the daemon would refuse is refused here first
+  const pidFile = join(config.stateDir, PID_FILE_NAME);
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch {
+    throw new CliError(
+      'not-running',
+      `no pid file ${pidFile}: is the daemon running?`,
+      'start it: systemctl start spa-server',
+    );
+  }
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 1)
+    throw new CliError('bad-pid-file', `${pidFile} does not hold a pid`, `remove ${pidFile}`);
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    if (!/node|spa-server/.test(cmdline)) {
+      throw new CliError(
+        'not-running',
+        `pid ${pid} from ${pidFile} is not spa-server`,
+        `remove ${pidFile}; is the daemon running?`,
+      );
+    }
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(
+      'not-running',
+      `no process ${pid} (stale ${pidFile})`,
+      'start it: systemctl start spa-server',
+    );
+  }
+  process.kill(pid, 'SIGHUP');
+  io.err(`sent SIGHUP to spa-server (pid ${pid}); it reloads ${config.path}`);
+  return pid;
+}

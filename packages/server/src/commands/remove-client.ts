@@ -1,0 +1,20 @@
+/** `spa-server remove-client NAME`: delete the client's table (its key stops working at the next reload). */
+import { removeClientText } from '../config/edit.js';
+import { commitEdit, RELOAD_HINT, readCurrent } from './_edit-config.js';
+import { CliError } from './_errors.js';
+import type { Io } from './_io.js';
+
+export function noSuchClient(name: string, file: string): CliError {
+  return new CliError('no-client', `no client "${name}" in ${file}`, 'see: spa-server list-clients');
+}
+
+export function removeClient(opts: { configPath: string; name: string }, io: Io): void {
+  const current = readCurrent(opts.configPath);
+  if (!current.config.clients.has(opts.name)) throw noSuchClient(opts.name, current.file);
+  commitEdit(current, removeClientText(current.text, current.file, opts.name), io);
+  io.err(`removed client "${opts.name}" from ${current.file}`);
+  io.err(RELOAD_HINT);
+  io.err(
+    'grants it already holds run out by themselves (see spa-server status; end them now with spa-server revoke ADDRESS)',
+  );
+}
