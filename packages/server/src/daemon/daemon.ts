@@ -91,7 +91,7 @@ export class Daemon {
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
     try {
-      firewall = deps.firewall ?? (await defaultFirewall(config.firewall));
+      firewall = deps.firewall ?? defaultFirewall(config.firewall, opts.logger, clock);
       await firewall.start(guardedPorts(config.services));
       let sourceRef: PacketSource | undefined;
       const pipeline = new KnockPipeline({
@@ -208,6 +208,11 @@ export class Daemon {
       }
     });
     return this.#stopping;
+  }
+
+  /** Resolves when the reloads and stops asked for so far are done. */
+  async settled(): Promise<void> {
+    await this.#queue;
   }
 
   /** One reload or stop at a time. */

@@ -3,11 +3,13 @@
  * where packets come from, where grants go, what time it is, how the configuration is read
  * and where signals come from.
  */
+import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/packet-source.js';
 import { PcapSource } from '../capture/pcap-source.js';
 import { loadConfig } from '../config/load.js';
 import type { FirewallConfig, ServerConfig } from '../config/types.js';
 import type { Firewall } from '../firewall/firewall.js';
+import { createFirewall } from '../firewall/index.js';
 
 export interface Clock {
   now(): number;
@@ -36,14 +38,25 @@ export function defaultSource(config: ServerConfig, filter: string, clock: Clock
   return new PcapSource({ interfaces: config.interfaces, filter, now: () => clock.now() });
 }
 
-type CreateFirewall = (config: FirewallConfig) => Firewall | Promise<Firewall>;
-
-/**
- * The configured firewall backend (`createFirewall` in firewall/index.ts). Loaded by name at
- * run time so the daemon does not depend on every backend's module graph at import.
- */
-export async function defaultFirewall(config: FirewallConfig): Promise<Firewall> {
-  const specifier = '../firewall/index.js';
-  const mod = (await import(specifier)) as { createFirewall: CreateFirewall };
-  return mod.createFirewall(config);
+/** The configured firewall backend; its messages go to the log under component "firewall". */
+export function defaultFirewall(config: FirewallConfig, logger: Logger, clock: Clock): Firewall {
+  const log = logger.child({ component: 'firewall' });
+  const c = config.command;
+  return createFirewall(
+    {
+      backend: config.backend,
+      table: config.table,
+      ...(c
+        ? {
+            command: {
+              grant: [...c.grant],
+              ...(c.revoke ? { revoke: [...c.revoke] } : {}),
+              ...(c.start ? { start: [...c.start] } : {}),
+              ...(c.stop ? { stop: [...c.stop] } : {}),
+            },
+          }
+        : {}),
+    },
+    { log: (msg, fields) => log.info(fields ?? {}, msg), now: () => clock.now() },
+  );
 }

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  deriveClientKeys,
+  deriveServerKeys,
+  encodeSecret,
+  stepStartMs,
+  timeStep,
+  toBase32,
+  toHex,
+} from '@spa/shared';
+import { FakePacketSource } from '../../src/capture/fake-source.js';
+import { ConfigError } from '../../src/config/errors.js';
+import type { ServerConfig } from '../../src/config/types.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import { DaemonError } from '../../src/daemon/errors.js';
+import { runDaemon } from '../../src/daemon/run.js';
+import { FakeFirewall } from '../../src/firewall/fake.js';
+import { Fixture } from '../../src/fuzz/fixture.js';
+import { granted, memoryLog, NOW, stateDir } from './_harness.js';
+
+interface Running {
+  readonly fixture: Fixture;
+  readonly daemon: Daemon;
+  readonly done: Promise<void>;
+  readonly source: FakePacketSource;
+  readonly firewall: FakeFirewall;
+  readonly signals: EventEmitter;
+  readonly log: ReturnType<typeof memoryLog>;
+  /** What loadConfig returns next (or throws, if an Error). */
+  next: ServerConfig | Error;
+}
+
+async function start(fixture = new Fixture({ stateDir: stateDir(), logLevel: 'debug' })): Promise<Running> {
+  const log = memoryLog();
+  const source = new FakePacketSource({ now: () => NOW });
+  const firewall = new FakeFirewall({ now: () => NOW });
+  const signals = new EventEmitter();
+  let onReady!: (d: Daemon) => void;
+  const ready = new Promise<Daemon>((resolve) => {
+    onReady = resolve;
+  });
+  const running = { fixture, source, firewall, signals, log, next: fixture.config } as Omit<
+    Running,
+    'daemon' | 'done'
+  > & { next: ServerConfig | Error };
+  const done = runDaemon({
+    configPath: fixture.config.path,
+    logger: log.logger,
+    deps: {
+      source,
+      firewall,
+      signals,
+      clock: { now: () => NOW },
+      loadConfig: () => {
+        if (running.next instanceof Error) throw running.next;
+        return running.next;
+      },
+    },
+    onReady,
+  });
+  const daemon = await Promise.race([ready, done.then(() => assert.fail('runDaemon ended early'))]);
+  return Object.assign(running, { daemon, done });
+}
+
+async function stop(r: Running): Promise<void> {
+  r.signals.emit('SIGTERM');
+  await r.done;
+}
+
+describe('runDaemon', () => {
+  it('starts the guard, arms the filter, writes the pid file, logs listening, grants, and stops cleanly', async () => {
+    const r = await start();
+    const cfg = r.fixture.config;
+    assert.deepEqual(r.firewall.calls[0], {
+      method: 'start',
+      guarded: [
+        { protocol: 'tcp', port: 22 },
+        { protocol: 'udp', port: 53 },
+        { protocol: 'tcp', port: 443 },
+      ],
+    });
+    assert.equal(r.source.running, true);
+    assert.equal(r.source.filter, r.daemon.pipeline.filter);
+    assert.match(r.source.filter!, new RegExp(String(r.fixture.knockPortAt(NOW))));
+    const pidFile = join(cfg.stateDir, 'spa-server.pid');
+    assert.equal(readFileSync(pidFile, 'utf8'), `${process.pid}\n`);
+    const listening = r.log.records().find((l) => l.msg === 'listening');
+    assert.ok(listening);
+    assert.equal(listening.level, 30);
+    assert.deepEqual(listening.interfaces, ['fake0']);
+    assert.deepEqual(listening.knockPorts, [...r.daemon.pipeline.watchedPorts]);
+
+    r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
+    await r.daemon.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1);
+    assert.deepEqual(r.daemon.counters(), { grant: 1 });
+
+    await stop(r);
+    assert.deepEqual(r.firewall.calls.at(-1), { method: 'stop', mode: 'keep' });
+    assert.equal(r.source.running, false);
+    assert.equal(existsSync(pidFile), false);
+    assert.ok(r.log.records().some((l) => l.msg === 'stopped'));
+  });
+
+  it('a bad configuration at start rejects with its ConfigError and leaves the firewall alone', async () => {
+    const firewall = new FakeFirewall();
+    const source = new FakePacketSource();
+    const err = new ConfigError('config-invalid', '/etc/spa/server.toml', 'knock.step', 'must be 1-3600');
+    await assert.rejects(
+      runDaemon({
+        configPath: '/etc/spa/server.toml',
+        logger: memoryLog().logger,
+        deps: {
+          firewall,
+          source,
+          signals: new EventEmitter(),
+          loadConfig: () => {
+            throw err;
+          },
+        },
+      }),
+      (e) => e === err,
+    );
+    assert.deepEqual(firewall.calls, []);
+    assert.equal(source.running, false);
+  });
+
+  it('the real loader: a missing file is a ConfigError, nothing touched', async () => {
+    const firewall = new FakeFirewall();
+    await assert.rejects(
+      runDaemon({
+        configPath: join(stateDir(), 'missing.toml'),
+        logger: memoryLog().logger,
+        deps: { firewall, source: new FakePacketSource(), signals: new EventEmitter() },
+      }),
+      (e) => e instanceof ConfigError && e.code === 'config-missing',
+    );
+    assert.deepEqual(firewall.calls, []);
+  });
+
+  it('SIGHUP reloads: a new client works, live grants stay, the guard follows the services', async () => {
+    const r = await start(
+      new Fixture({
+        stateDir: stateDir(),
+        clients: [
+          { name: 'alice', services: ['ssh'] },
+          { name: 'carol', services: ['web'] },
+        ],
+      }),
+    );
+    const withoutCarol = new Map(r.fixture.config.clients);
+    withoutCarol.delete('carol');
+    // Begin with carol unknown: reload to a config without her first.
+    r.next = r.fixture.with({ clients: withoutCarol });
+    r.signals.emit('SIGHUP');
+    await r.daemon.settled();
+    r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
+    r.source.push(r.fixture.udp(r.fixture.knock('carol', NOW), NOW, { src: '198.51.100.8' }));
+    await r.daemon.pipeline.idle();
+    assert.equal(r.daemon.counters().client, 1, 'carol unknown');
+
+    const services = new Map(r.fixture.config.services);
+    services.set('imap', { name: 'imap', protocol: 'tcp', port: 993 });
+    r.next = r.fixture.with({ services });
+    r.signals.emit('SIGHUP');
+    await r.daemon.settled();
+    r.source.push(r.fixture.udp(r.fixture.knock('carol', NOW), NOW, { src: '198.51.100.8' }));
+    await r.daemon.pipeline.idle();
+    assert.deepEqual(
+      r.firewall.grants().map((g) => `${g.address} ${g.port}`),
+      ['198.51.100.7 22', '198.51.100.8 443'],
+    );
+    assert.equal(r.firewall.calls.filter((c) => c.method === 'revoke').length, 0);
+    const lastStart = r.firewall.calls.filter((c) => c.method === 'start').at(-1);
+    assert.ok(lastStart?.method === 'start' && lastStart.guarded.some((g) => g.port === 993));
+    assert.ok(r.log.records().some((l) => l.msg === 'reloaded'));
+    await stop(r);
+  });
+
+  it('a bad reload is logged and the old configuration kept', async () => {
+    const r = await start();
+    r.next = new ConfigError('config-syntax', r.fixture.config.path, '', 'not valid TOML');
+    r.signals.emit('SIGHUP');
+    await r.daemon.settled();
+    const error = r.log.records().find((l) => l.level === 50);
+    assert.match(String(error?.msg), /reload failed/);
+    r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
+    await r.daemon.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1);
+    await stop(r);
+  });
+
+  it('a reload that changes restart-only settings keeps the running values and says so', async () => {
+    const r = await start();
+    r.next = r.fixture.with({ stepSeconds: 60, knock: { mode: 'fixed', port: 41000 } });
+    assert.equal(await r.daemon.reload(), true);
+    const warn = r.log.records().find((l) => l.level === 40);
+    assert.deepEqual(warn?.fields, ['knock', 'stepSeconds']);
+    assert.equal(r.daemon.config.stepSeconds, 30);
+    await stop(r);
+  });
+
+  it('SIGUSR1 logs every counter', async () => {
+    const r = await start();
+    r.source.push(r.fixture.udp(new Uint8Array(3), NOW));
+    r.signals.emit('SIGUSR1');
+    const line = r.log.records().find((l) => l.msg === 'counters');
+    assert.deepEqual(line?.counters, { length: 1 });
+    await stop(r);
+  });
+
+  it('restart: a knock accepted before is still a replay after a stop and a new start', async () => {
+    const a = await start();
+    const k = a.fixture.knock('alice', NOW);
+    a.source.push(a.fixture.udp(k, NOW));
+    await stop(a);
+    const b = await start(a.fixture);
+    b.source.push(b.fixture.udp(k, NOW, { src: '203.0.113.9' }));
+    await b.daemon.pipeline.idle();
+    assert.deepEqual(b.daemon.counters(), { replay: 1 });
+    await stop(b);
+  });
+
+  it('a live spa-server owning the state directory refuses a second one', async () => {
+    const parentIsNode = /node/.test(readFileSync(`/proc/${process.ppid}/cmdline`, 'latin1'));
+    if (!parentIsNode) return;
+    const fixture = new Fixture({ stateDir: stateDir() });
+    writeFileSync(join(fixture.config.stateDir, 'spa-server.pid'), `${process.ppid}\n`);
+    const firewall = new FakeFirewall();
+    await assert.rejects(
+      runDaemon({
+        configPath: 'x',
+        logger: memoryLog().logger,
+        deps: { firewall, source: new FakePacketSource(), loadConfig: () => fixture.config },
+      }),
+      (e) => e instanceof DaemonError && e.code === 'already-running',
+    );
+    assert.deepEqual(firewall.calls, []);
+  });
+
+  it('logs carry no secret: keys in hex, base32 or text form never appear', async () => {
+    const fixture = new Fixture({ stateDir: stateDir(), logLevel: 'debug' });
+    const r = await start(fixture);
+    const f = r.fixture;
+    const next = stepStartMs(timeStep(NOW, 30) + 1, 30) + 1;
+    r.source.push(f.udp(f.knock('alice', NOW), NOW));
+    r.source.push(f.udp(f.knock('alice', NOW, { version: 2 }), NOW));
+    r.source.push(f.udp(new Uint8Array(336), NOW));
+    r.source.push(f.udp(f.knock('bob', next), next), next);
+    for (const k of f.sequence('alice', 'ssh', NOW)) r.source.push(f.sequencePacket(k), NOW);
+    r.next = new ConfigError('config-invalid', f.config.path, 'clients.x.key', 'bad key');
+    await r.daemon.reload();
+    r.next = f.config;
+    await r.daemon.reload();
+    r.signals.emit('SIGUSR1');
+    r.firewall.failNext('grant', new Error('nft said no'));
+    r.source.push(f.udp(f.knock('bob', next), next), next);
+    await r.daemon.pipeline.idle();
+    await stop(r);
+    assert.ok(granted(r.firewall).length >= 3);
+    for (const msg of ['knock rejected', '"grant"', 'grant failed', 'reload failed', 'counters', 'listening'])
+      assert.ok(r.log.text().includes(msg), msg);
+    const text = r.log.text().toLowerCase();
+    const secrets: Uint8Array[] = [f.serverSecret, ...Object.values(deriveServerKeys(f.serverSecret))];
+    for (const s of f.secrets.values()) secrets.push(s, ...Object.values(deriveClientKeys(s)));
+    for (const s of secrets) {
+      for (const form of [toHex(s), toBase32(s), Buffer.from(s).toString('base64').toLowerCase()]) {
+        assert.equal(text.includes(form.slice(0, 16).toLowerCase()), false, 'secret in the log');
+      }
+    }
+    for (const s of f.secrets.values())
+      assert.equal(text.includes(encodeSecret('client', s).slice(0, 20)), false);
+    assert.equal(text.includes(encodeSecret('server', f.serverSecret).slice(0, 20)), false);
+  });
+});
