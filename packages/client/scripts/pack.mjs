@@ -8,7 +8,16 @@
 //
 // Prints the tarball's path on stdout.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +48,13 @@ try {
   const sharedDir = packageDir('@spa/shared', clientDir);
   const shared = readJson(join(sharedDir, 'package.json'));
   if (!existsSync(join(sharedDir, 'dist/src/index.js'))) throw new Error('pack: build @spa/shared first');
-  const vendored = { '@spa/shared': { dir: sharedDir, version: shared.version, files: ['package.json', 'dist/src'] } };
+  const vendored = {
+    '@spa/shared': { dir: sharedDir, version: shared.version, files: ['package.json', 'dist/src'] },
+  };
   for (const [name, from] of [
-    ...Object.keys(pkg.dependencies).filter((n) => n !== '@spa/shared').map((n) => [n, clientDir]),
+    ...Object.keys(pkg.dependencies)
+      .filter((n) => n !== '@spa/shared')
+      .map((n) => [n, clientDir]),
     ...Object.keys(shared.dependencies ?? {}).map((n) => [n, sharedDir]),
   ]) {
     const dir = packageDir(name, from);

@@ -92,7 +92,7 @@ export interface Sent {
 
 /** A fake network and clock: records what is sent; the port opens after `openAfter` probes. */
 export class FakeWorld {
-  t = 1_700_000_000_000 + 5_000; // 5 s into a 30 s step
+  t = 1_700_000_010_000 + 5_000; // 5 s into a 30 s step (1_700_000_010_000 = 56666667 × 30 s)
   sent: Sent[] = [];
   probes = 0;
   openAfter = Number.POSITIVE_INFINITY;

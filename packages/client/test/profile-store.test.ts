@@ -66,7 +66,13 @@ describe('profile store', () => {
   test('a name clash is refused unless --force', (t) => {
     const path = join(tempDir(t), 'c.toml');
     importProfile(path, makeUri({ host: 'a.example' }));
-    expectClientError(() => importProfile(path, makeUri({ host: 'b.example' })), 'exists', '"web1"', '--name', '--force');
+    expectClientError(
+      () => importProfile(path, makeUri({ host: 'b.example' })),
+      'exists',
+      '"web1"',
+      '--name',
+      '--force',
+    );
     importProfile(path, makeUri({ host: 'b.example' }), { force: true });
     assert.equal(readProfiles(path).profiles[0]!.profile.host, 'b.example');
   });
@@ -103,14 +109,22 @@ describe('profile store', () => {
   test('missing and wrong fields name the file and the key', (t) => {
     const path = join(tempDir(t), 'c.toml');
     writeFileSync(path, '[profiles.web1]\nhost = "web1.example.com"\n', { mode: 0o600 });
-    expectClientError(() => readProfiles(path), 'config', path, 'profiles.web1.uri is missing', '--name web1');
+    expectClientError(
+      () => readProfiles(path),
+      'config',
+      path,
+      'profiles.web1.uri is missing',
+      '--name web1',
+    );
     writeFileSync(path, '[profiles.web1]\nuri = 42\n', { mode: 0o600 });
     expectClientError(() => readProfiles(path), 'config', 'profiles.web1.uri must be a string');
     writeFileSync(path, '[profiles.web1]\nuri = "spa://v1/AAAA.00000000"\n', { mode: 0o600 });
     expectClientError(() => readProfiles(path), 'config', 'profiles.web1.uri: profile: checksum mismatch');
     writeFileSync(path, 'profiles = 3\n', { mode: 0o600 });
     expectClientError(() => readProfiles(path), 'config', '"profiles" must be a table');
-    writeFileSync(path, `[profiles.web1]\nuri = "${makeUri()}"\nhost = "no spaces allowed"\n`, { mode: 0o600 });
+    writeFileSync(path, `[profiles.web1]\nuri = "${makeUri()}"\nhost = "no spaces allowed"\n`, {
+      mode: 0o600,
+    });
     expectClientError(() => readProfiles(path), 'config', 'profiles.web1.host');
   });
 
@@ -127,7 +141,10 @@ describe('profile store', () => {
     const env = { SPA_CLIENT_CONFIG: '/etc/x/c.toml', XDG_CONFIG_HOME: '/xdg' };
     assert.equal(configPath('/a/b.toml', env, '/home/u'), '/a/b.toml');
     assert.equal(configPath(undefined, env, '/home/u'), '/etc/x/c.toml');
-    assert.equal(configPath(undefined, { XDG_CONFIG_HOME: '/xdg' }, '/home/u'), join('/xdg', 'spa', 'client.toml'));
+    assert.equal(
+      configPath(undefined, { XDG_CONFIG_HOME: '/xdg' }, '/home/u'),
+      join('/xdg', 'spa', 'client.toml'),
+    );
     if (!isWindows) assert.equal(configPath(undefined, {}, '/home/u'), '/home/u/.config/spa/client.toml');
   });
 });
