@@ -37,6 +37,15 @@ export function canonicalAddress(text: unknown): Address {
   throw bad(`address: ${JSON.stringify(text).slice(0, 80)} is not an IPv4 or IPv6 address`);
 }
 
+/** For text the kernel gave back: canonical if possible, never throws (a listing must not fail over it). */
+export function canonicalOrAsIs(address: string): string {
+  try {
+    return canonicalAddress(address).text;
+  } catch {
+    return address;
+  }
+}
+
 export function checkProtocol(protocol: unknown): L4 {
   if (protocol !== 'tcp' && protocol !== 'udp') {
     throw bad(`protocol: expected "tcp" or "udp", got ${JSON.stringify(protocol)}`);

@@ -59,6 +59,7 @@ export function chainRestore(n: IpsetNames, family: 4 | 6, guarded: GuardedPort[
     '*filter',
     `:${c} - [0:0]`,
     `-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`,
+    `-A ${c} -i lo -j RETURN`,
     `-A ${c} -m set --match-set ${setOf(n, family)} src,dst -j RETURN`,
     ...guarded.map((p) => `-A ${c} -p ${p.protocol} -m ${p.protocol} --dport ${p.port} -j DROP`),
     'COMMIT',

@@ -39,6 +39,8 @@ export function guardBatch(table: string, priority: number, guarded: GuardedPort
     // This chain can hide the guarded ports and pass granted tuples, never open a port.
     `add chain ${t} input { type filter hook input priority ${priority}; policy accept; }`,
     `add rule ${t} input ct state established,related accept`,
+    // Loopback comes from this host only; guarding it would break local clients and checks.
+    `add rule ${t} input iif lo accept`,
     `add rule ${t} input ip saddr . meta l4proto . th dport @grants4 accept`,
     `add rule ${t} input ip6 saddr . meta l4proto . th dport @grants6 accept`,
     `add rule ${t} input meta l4proto . th dport @guarded drop`,

@@ -52,7 +52,10 @@ export type Clock = () => number;
 
 /**
  * Configuration and system errors. `code` is stable; `hint` tells the operator what to do.
- * Codes: bad-argument, firewall-failed, firewall-timeout, firewall-unavailable, firewall-permission.
+ * Codes: bad-argument (configuration or a programming error), firewall-failed (the tool said
+ * no; the message carries its stderr), firewall-timeout, firewall-unavailable (tool missing),
+ * firewall-permission (not root / no CAP_NET_ADMIN), firewall-unsupported (e.g. no revoke
+ * command configured).
  */
 export class FirewallError extends Error {
   readonly code: string;

@@ -4,6 +4,7 @@
  *   ipset:     spa4 hash:ip,port family inet timeout 0   spa6 … family inet6
  *   iptables:  -A INPUT -j SPA   (inserted first, only if `-C` does not find it)
  *              -A SPA -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+ *              -A SPA -i lo -j RETURN
  *              -A SPA -m set --match-set spa4 src,dst -j RETURN
  *              -A SPA -p tcp -m tcp --dport 22 -j DROP      (one per guarded port)
  *   and the same with ip6tables and spa6.
@@ -12,7 +13,7 @@
  * (interactive mode), so a grant costs one pipe round trip, not a process (about 2-5 ms with
  * `ip netns exec`). Entries expire in the kernel even if the daemon dies.
  */
-import { canonicalAddress, checkGrant, checkGuarded, checkName } from './_check.js';
+import { canonicalAddress, canonicalOrAsIs, checkGrant, checkGuarded, checkName } from './_check.js';
 import {
   addCommand,
   chainRestore,
@@ -124,7 +125,7 @@ export class IpsetFirewall implements Firewall {
     const set = setOf(this.names, family);
     const r = await runOnce(this.#spawn, ['ipset', 'save', set], this.#opts());
     if (r.code !== 0) throw commandFailed(`ipset save ${set}`, r.stderr, r.code);
-    return parseSave(r.stdout).map((g) => ({ ...g, address: canonicalAddress(g.address).text }));
+    return parseSave(r.stdout).map((g) => ({ ...g, address: canonicalOrAsIs(g.address) }));
   }
 
   async #run(command: string): Promise<void> {

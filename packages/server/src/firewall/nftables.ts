@@ -8,6 +8,7 @@
  *     chain input {
  *       type filter hook input priority filter - 10; policy accept;
  *       ct state established,related accept
+ *       iif lo accept
  *       ip saddr . meta l4proto . th dport @grants4 accept
  *       ip6 saddr . meta l4proto . th dport @grants6 accept
  *       meta l4proto . th dport @guarded drop
@@ -25,7 +26,14 @@
  * on this 2-core VM) against 8-20 ms for a fresh `nft` per grant. `start()` is one atomic
  * `nft -f -` batch.
  */
-import { canonicalAddress, checkGrant, checkGuarded, checkInteger, checkName } from './_check.js';
+import {
+  canonicalAddress,
+  canonicalOrAsIs,
+  checkGrant,
+  checkGuarded,
+  checkInteger,
+  checkName,
+} from './_check.js';
 import { LineSession } from './_line-session.js';
 import {
   guardBatch,
@@ -130,7 +138,7 @@ export class NftablesFirewall implements Firewall {
   async #list(family: 4 | 6): Promise<LiveGrant[]> {
     const r = await this.#session.request(listSetCommand(this.table, family), { expectLine: true });
     if (r.stderr) throw commandFailed(`nft: listing grants of table inet ${this.table}`, r.stderr);
-    return parseSetJson(r.stdout).map((g) => ({ ...g, address: canonicalAddress(g.address).text }));
+    return parseSetJson(r.stdout).map((g) => ({ ...g, address: canonicalOrAsIs(g.address) }));
   }
 
   async #run(command: string): Promise<void> {

@@ -179,6 +179,20 @@ export class Lab {
     });
   }
 
+  /** Can a process inside the server namespace connect to 127.0.0.1:port? */
+  localTcp(port: number): boolean {
+    const js =
+      `const s = require('net').connect(${port}, '127.0.0.1');` +
+      `s.on('connect', () => process.exit(0)); s.on('error', () => process.exit(1));` +
+      `setTimeout(() => process.exit(2), ${PROBE_TIMEOUT_MS});`;
+    try {
+      this.exec([process.execPath, '-e', js]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async #startServer(): Promise<void> {
     const ports = JSON.stringify({ tcp: [TCP_PORT, TCP_PORT2, OPEN_PORT], udp: [UDP_PORT] });
     const child = spawn('ip', ['netns', 'exec', this.server, process.execPath, '-e', SERVER_JS, ports], {

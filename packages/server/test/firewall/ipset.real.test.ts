@@ -53,6 +53,7 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     const { lab, fw } = await setup(t);
     assert.equal(await lab.tcp(CLIENT4, SERVER4, OPEN_PORT), true, 'unguarded port stays open');
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false);
+    assert.equal(lab.localTcp(TCP_PORT), true, 'loopback is not guarded');
     await fw.grant({ address: OTHER4, protocol: 'tcp', port: TCP_PORT, seconds: 30 });
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'another address');
     assert.equal(await lab.tcp(OTHER4, SERVER4, TCP_PORT), true);

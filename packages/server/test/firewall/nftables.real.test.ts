@@ -52,6 +52,7 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     const { lab, fw } = await setup(t);
     assert.equal(await lab.tcp(CLIENT4, SERVER4, OPEN_PORT), true, 'unguarded port stays open');
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'guarded before grant');
+    assert.equal(lab.localTcp(TCP_PORT), true, 'loopback is not guarded');
     await fw.grant({ address: OTHER4, protocol: 'tcp', port: TCP_PORT, seconds: 30 });
     assert.equal(
       await lab.tcp(CLIENT4, SERVER4, TCP_PORT),
