@@ -8,7 +8,6 @@ import {
   parsePortSpec,
   SERVICE_NAME_PATTERN,
   SpaError,
-  toHex,
 } from '@spa/shared';
 import { Fields, isTable, keyText, typeName } from './_fields.js';
 import { NAME_PATTERN, readCidrs } from './_sections.js';
@@ -39,29 +38,42 @@ export function readServices(f: Fields | undefined): Map<string, ServiceDef> {
 }
 
 /**
- * Subkeys derived on first use, not at load: deriveClientKeys is four HKDFs (~0.2 ms per
- * client here), which would make a 10,000-client file take seconds to load.
+ * Subkeys derived on first use, not at load: deriveClientKeys is four HKDFs (~0.1-0.2 ms per
+ * client on a small VM), which would make a 10,000-client file take seconds to load.
  */
-export function lazyClientKeys(secret: Uint8Array): ClientKeys {
-  let keys: ClientKeys | undefined;
-  const get = (): ClientKeys => {
-    keys ??= deriveClientKeys(secret);
-    return keys;
-  };
-  return {
-    get enc() {
-      return get().enc;
-    },
-    get mac() {
-      return get().mac;
-    },
-    get lookup() {
-      return get().lookup;
-    },
-    get sequence() {
-      return get().sequence;
-    },
-  };
+export class LazyClientKeys implements ClientKeys {
+  readonly #secret: Uint8Array;
+  #keys: ClientKeys | undefined;
+
+  constructor(secret: Uint8Array) {
+    this.#secret = secret;
+  }
+
+  #get(): ClientKeys {
+    this.#keys ??= deriveClientKeys(this.#secret);
+    return this.#keys;
+  }
+
+  get enc(): Uint8Array {
+    return this.#get().enc;
+  }
+
+  get mac(): Uint8Array {
+    return this.#get().mac;
+  }
+
+  get lookup(): Uint8Array {
+    return this.#get().lookup;
+  }
+
+  get sequence(): Uint8Array {
+    return this.#get().sequence;
+  }
+
+  /** Never serialise subkeys (JSON.stringify, loggers). */
+  toJSON(): string {
+    return '[client keys]';
+  }
 }
 
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
@@ -123,8 +135,8 @@ export function readClients(
         'copy it again, or remove the client and add it again with `spa-server add-client`',
       );
     }
-    const hex = toHex(secret);
-    const twin = byKey.get(hex);
+    const canonical = keyTextValue.trim(); // the text form is canonical: equal texts, equal keys
+    const twin = byKey.get(canonical);
     if (twin !== undefined) {
       c.fail(
         'key',
@@ -132,7 +144,7 @@ export function readClients(
         'every client needs its own key: remove one and add-client it again',
       );
     }
-    byKey.set(hex, name);
+    byKey.set(canonical, name);
     const names = c.required(
       'services',
       (k) => c.stringArray(k, []),
@@ -159,7 +171,7 @@ export function readClients(
     clients.set(name, {
       name,
       secret,
-      keys: lazyClientKeys(secret),
+      keys: new LazyClientKeys(secret),
       services: names,
       expiresAtMs,
       revoked: c.bool('revoked', false),

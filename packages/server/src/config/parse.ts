@@ -47,7 +47,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   const seqFields = root.sub('sequence', sectionKeys('sequence'));
   const sequence = readSequence(seqFields);
   const policy = readPolicy(root.sub('policy', sectionKeys('policy')));
-  const firewall = readFirewall(root.sub('firewall', sectionKeys('firewall')));
+  const firewall = readFirewall(root.sub('firewall', [...sectionKeys('firewall'), 'command']));
   const servicesFields = root.sub('services', undefined);
   const services = readServices(servicesFields);
   const clients = readClients(root.sub('clients', undefined), services);
