@@ -70,8 +70,9 @@ export class LineSession {
   }
 
   request(command: string, opts: { expectLine?: boolean } = {}): Promise<Reply> {
-    if (/[\r\n]/.test(command))
-      throw new FirewallError('bad-argument', `${this.#o.label}: command spans lines`);
+    if (/[\r\n]/.test(command)) {
+      return Promise.reject(new FirewallError('bad-argument', `${this.#o.label}: command spans lines`));
+    }
     const run = async (): Promise<Reply> => {
       try {
         return await this.#once(command, opts.expectLine ?? false);

@@ -24,10 +24,10 @@ import {
 } from './firewall.js';
 
 export interface CommandTemplates {
-  grant: string[];
-  revoke?: string[];
-  start?: string[];
-  stop?: string[];
+  grant: readonly string[];
+  revoke?: readonly string[];
+  start?: readonly string[];
+  stop?: readonly string[];
 }
 
 export interface CommandOptions {
@@ -79,7 +79,7 @@ export function substitute(argv: readonly string[], values: Partial<Record<Place
 
 export class CommandFirewall implements Firewall {
   readonly name = 'command';
-  readonly #t: Required<Pick<CommandTemplates, 'grant'>> & CommandTemplates;
+  readonly #t: { grant: string[]; revoke?: string[]; start?: string[]; stop?: string[] };
   readonly #grants: GrantTable;
   readonly #spawn: SpawnFn;
   readonly #prefix: string[];

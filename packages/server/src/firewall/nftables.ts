@@ -137,7 +137,7 @@ export class NftablesFirewall implements Firewall {
 
   async #list(family: 4 | 6): Promise<LiveGrant[]> {
     const r = await this.#session.request(listSetCommand(this.table, family), { expectLine: true });
-    if (r.stderr) throw commandFailed(`nft: listing grants of table inet ${this.table}`, r.stderr);
+    if (r.stderr) throw this.#failed(r.stderr);
     return parseSetJson(r.stdout).map((g) => ({ ...g, address: canonicalOrAsIs(g.address) }));
   }
 

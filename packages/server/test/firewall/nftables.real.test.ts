@@ -132,6 +132,17 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     const chain = lab.exec(['nft', 'list', 'chain', 'inet', 'spa', 'input']);
     assert.match(chain, /hook input priority filter - 10; policy accept;/);
     assert.equal(chain.match(/@guarded drop/g)?.length, 1, 'rules not duplicated');
+
+    // Another priority: the base chain is re-created in the same batch, grants stay.
+    const again = new NftablesFirewall({ argvPrefix: lab.prefix, priority: 0 });
+    await again.start([{ protocol: 'tcp', port: TCP_PORT }]);
+    await again.stop('keep');
+    assert.match(
+      lab.exec(['nft', 'list', 'chain', 'inet', 'spa', 'input']),
+      /priority filter; policy accept;/,
+    );
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'grant survived the re-hook');
+    assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), false, 'still guarded');
   });
 
   test('revoke removes every grant of one address', async (t) => {
