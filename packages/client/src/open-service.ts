@@ -29,7 +29,7 @@ export interface OpenDeps {
 export type OpenEvent =
   | { readonly kind: 'resolved'; readonly address: string }
   | { readonly kind: 'sent'; readonly attempt: number; readonly of: number; readonly port: number }
-  | { readonly kind: 'waiting'; readonly attempt: number };
+  | { readonly kind: 'waiting'; readonly attempt: number; readonly of: number };
 
 export interface OpenRequest {
   readonly profile: ClientProfile;
@@ -174,7 +174,7 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
     for (let attempt = 1; attempt <= sends; attempt++) {
       const sentAt = await sendOne(attempt);
       firstSentAt ??= sentAt;
-      req.onEvent?.({ kind: 'waiting', attempt });
+      req.onEvent?.({ kind: 'waiting', attempt, of: sends });
       if (await watcher.until(mono() + retryAfterMs)) {
         return { ...base, status: 'open', openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
       }

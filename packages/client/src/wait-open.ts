@@ -1,7 +1,8 @@
 /**
- * Waiting for a port to open: a new short connection attempt every `intervalMs`, each given
- * up after `timeoutMs`, so attempts overlap and the first one made after the grant wins
- * (a guarded port drops SYNs; the kernel's own retry would come only after a second).
+ * Waiting for a port to open: short connection attempts, each given up after `timeoutMs`,
+ * started 5, 10, 20, 40 ms apart and then every `intervalMs`, so attempts overlap and the
+ * first one made after the grant wins (a guarded port drops SYNs; the kernel's own retry
+ * would come only after a second). The quick start catches a server that grants in a few ms.
  */
 import type { Endpoint } from './resolve.js';
 
@@ -9,6 +10,9 @@ export interface ProbeDeps {
   probe(to: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
+
+/** The first gap between attempts; each next one doubles, up to `intervalMs`. */
+export const FIRST_PROBE_GAP_MS = 5;
 
 export interface ProbeTiming {
   readonly intervalMs: number;
@@ -54,14 +58,14 @@ export class PortWatcher {
 
   /** Probe until open or `deadline` (by `clock`). Attempts still in flight may succeed later. */
   async until(deadline: number): Promise<boolean> {
+    let gap = FIRST_PROBE_GAP_MS;
     while (this.#openedAt === undefined && !this.#stop.signal.aborted) {
       const left = deadline - this.#clock();
       if (left <= 0) break;
       this.#attempt();
-      await Promise.race([
-        this.#opened,
-        this.#deps.sleep(Math.min(this.#timing.intervalMs, left), this.#stop.signal),
-      ]);
+      const wait = Math.min(gap, this.#timing.intervalMs, left);
+      gap *= 2;
+      await Promise.race([this.#opened, this.#deps.sleep(wait, this.#stop.signal)]);
     }
     return this.#openedAt !== undefined;
   }

@@ -79,12 +79,13 @@ describe('open: one packet, then wait, then fresh retries', () => {
       [0, 1000, 2000],
     );
     assert.ok(world.t - start <= 3000 + 75);
-    assert.ok(world.probes > 3 && world.probes <= 3 * Math.ceil(1000 / 75));
+    // 5, 10, 20, 40 ms apart, then every 75 ms: 4 + ceil(925 / 75) = 17 attempts a round.
+    assert.equal(world.probes, 3 * 17);
   });
 
   test('opens during the second round: two sends, elapsed from the first', async () => {
     const world = new FakeWorld();
-    world.openAfter = 20; // 1000 / 75 → 14 probes in the first round
+    world.openAfter = 20; // 17 attempts in the first round
     const r = await openService({ profile: makeProfile(), service: 'ssh' }, world.deps());
     assert.equal(r.status, 'open');
     assert.equal(world.sent.length, 2);

@@ -46,7 +46,7 @@ export function openRequest(target: string, opts: OpenOptions): OpenRequest {
 export function progressText(service: string, name: string, e: OpenEvent): string {
   if (e.kind === 'resolved') return `sending to ${name} (${e.address})`;
   if (e.kind === 'sent') return `packet ${e.attempt}/${e.of} sent to port ${e.port}`;
-  return `waiting for ${service} on ${name}`;
+  return `waiting for ${service} on ${name} (packet ${e.attempt}/${e.of})`;
 }
 
 export async function run(target: string, command: readonly string[], opts: OpenOptions): Promise<number> {
