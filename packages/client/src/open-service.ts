@@ -80,8 +80,8 @@ export const OPEN_DEFAULTS = {
   probeTimeoutMs: 300,
 } as const;
 
-/** Spacing of decoys around an SPA packet: 5-25 ms, like a burst of unrelated datagrams. */
-const DECOY_SPACING_MS = [5, 25] as const;
+/** Spacing of decoys around an SPA packet: 5-24 ms, like a burst of unrelated datagrams. */
+const decoySpacing = (random: Random) => 5 + randomBelow(random, 20);
 
 export function noAnswerError(
   name: string,
@@ -141,16 +141,13 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
     let sentAt = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      if (i > 0)
-        await deps.sleep(
-          DECOY_SPACING_MS[0] + randomBelow(deps.random, DECOY_SPACING_MS[1] - DECOY_SPACING_MS[0]),
-        );
+      if (i > 0) await deps.sleep(decoySpacing(deps.random));
       if (slot.real) {
         const now = deps.now();
         const port = currentKnockPort(profile, keys, now);
         const packet = buildPacket(profile, keys, req, now, deps.random);
-        await deps.send({ ...resolved, port }, packet);
         sentAt = mono();
+        await deps.send({ ...resolved, port }, packet);
         knockPorts.push(port);
         req.onEvent?.({ kind: 'sent', attempt, of: sends, port });
       } else {

@@ -92,6 +92,32 @@ describe('loopback', { timeout: 30_000 }, () => {
     assert.deepEqual(v.value.payload.access, [{ kind: 'service', name: 'ssh' }]);
   });
 
+  test('IPv6: the packet goes out of a udp6 socket to ::1', async (t) => {
+    const sock = createSocket('udp6');
+    const got: Buffer[] = [];
+    sock.on('message', (m) => got.push(m));
+    const bound = await new Promise<boolean>((resolve) => {
+      sock.once('error', () => resolve(false));
+      sock.bind(0, '::1', () => resolve(true));
+    });
+    if (!bound) {
+      t.skip('no IPv6 loopback here');
+      return;
+    }
+    t.after(() => sock.close());
+    const profile = makeProfile({ host: '::1', knock: { mode: 'fixed', port: sock.address().port } });
+    const deps = systemDeps();
+    try {
+      const r = await openService({ profile, service: 'ssh', wait: false }, deps);
+      assert.equal(r.address, '::1');
+    } finally {
+      deps.close();
+    }
+    await delay(100);
+    assert.equal(got.length, 1);
+    assert.ok(serverVerify(profile, new Uint8Array(got[0]!), Date.now()).ok);
+  });
+
   test('open waits for the real port and reports the time', async (t) => {
     const server = await echoServer();
     t.after(() => server.close());
