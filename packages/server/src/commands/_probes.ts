@@ -155,6 +155,9 @@ export function probeStateDir(dir: string): Probe {
   if (!existsSync(dir)) {
     let parent = dirname(dir);
     while (!existsSync(parent) && parent !== dirname(parent)) parent = dirname(parent);
+    if (!statSync(parent).isDirectory()) {
+      return fail(what, `cannot be created: ${parent} is not a directory`, 'fix [server] state_dir');
+    }
     try {
       accessSync(parent, constants.W_OK);
       return pass(what, `missing; will be created (mode 0700) under ${parent}`);

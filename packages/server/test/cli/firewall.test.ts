@@ -1,0 +1,99 @@
+/**
+ * `status` and `revoke` ask the firewall (the kernel is the source of truth). Run against
+ * real nftables inside a throw-away network namespace; needs root and nft.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BIN, initArgs, spawnCli, tempDir } from './_cli.js';
+
+const FIREWALL = fileURLToPath(new URL('../../src/firewall/index.js', import.meta.url));
+const usable =
+  process.getuid?.() === 0 &&
+  spawnSync('nft', ['--version']).status === 0 &&
+  spawnSync('ip', ['netns', 'list']).status === 0;
+
+describe('status and revoke on nftables', { skip: !usable && 'needs root, nft and ip netns' }, () => {
+  const ns = `spa-cli-${randomBytes(3).toString('hex')}`;
+  const dir = tempDir();
+  const config = join(dir, 'server.toml');
+  const inNs = (args: string[]) => {
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { encoding: 'utf8' });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  before(() => execFileSync('ip', ['netns', 'add', ns]));
+  after(() => spawnSync('ip', ['netns', 'del', ns]));
+
+  test('setup: config, a guard and three grants', () => {
+    assert.equal(spawnCli(initArgs(config, dir)).code, 0);
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8')
+        .replace('backend = "dry-run"', 'backend = "nftables"')
+        .replace('table = "spa"', 'table = "spa_cli"'),
+      { mode: 0o600 },
+    );
+    const script = `
+      const { createFirewall } = await import(${JSON.stringify(FIREWALL)});
+      const fw = createFirewall({ backend: 'nftables', table: 'spa_cli' });
+      await fw.start([{ protocol: 'tcp', port: 22 }, { protocol: 'tcp', port: 443 }]);
+      await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 22, seconds: 120 });
+      await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 443, seconds: 60 });
+      await fw.grant({ address: '2001:db8::7', protocol: 'tcp', port: 22, seconds: 90 });
+      await fw.stop('keep');`;
+    execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
+  });
+
+  test('status --json lists live grants with the service name and time left', () => {
+    const r = inNs(['status', '--json', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as {
+      address: string;
+      port: number;
+      service: string;
+      secondsLeft: number;
+    }[];
+    assert.deepEqual(
+      rows.map((g) => [g.address, g.port, g.service]),
+      [
+        ['192.0.2.10', 22, 'ssh'],
+        ['192.0.2.10', 443, 'https'],
+        ['2001:db8::7', 22, 'ssh'],
+      ],
+    );
+    for (const g of rows) assert.ok(g.secondsLeft > 0 && g.secondsLeft <= 120, String(g.secondsLeft));
+  });
+
+  test('status as a table', () => {
+    const r = inNs(['status', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ADDRESS +SERVICE +PORT +LEFT$/m);
+    assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp +(1m\d*s?|\d+s)$/m);
+  });
+
+  test('revoke ADDRESS ends its grants and says how many', () => {
+    const r = inNs(['revoke', '192.0.2.10', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'revoked 2 grants for 192.0.2.10');
+    const again = inNs(['revoke', '192.0.2.10', '--config', config]);
+    assert.equal(again.stdout.trim(), 'no live grants for 192.0.2.10');
+    const left = JSON.parse(inNs(['status', '--json', '--config', config]).stdout) as { address: string }[];
+    assert.deepEqual(
+      left.map((g) => g.address),
+      ['2001:db8::7'],
+    );
+  });
+
+  test('revoke accepts any spelling of an IPv6 address', () => {
+    const r = inNs(['revoke', '2001:0DB8:0:0::7', '--config', config]);
+    assert.equal(r.stdout.trim(), 'revoked 1 grant for 2001:db8::7');
+    const s = inNs(['status', '--config', config]);
+    assert.equal(s.code, 0);
+    assert.match(s.stderr, /no live grants \(nftables table spa_cli\)/);
+  });
+});
