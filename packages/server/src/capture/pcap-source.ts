@@ -1,0 +1,342 @@
+// PacketSource on libpcap through `cap` 0.2.1: one handle per interface, frames parsed by our own
+// parser (cap's decoders read past short packets and loop forever on IPv6 ESP).
+//
+// Facts from cap's src/binding.cc that shape this file:
+// - open(device, filter, bufSize, buffer) does create → snaplen 65535 → promisc → buffer size →
+//   timeout 1000 ms → immediate mode (only if dlopen("libpcap.so") works, i.e. libpcap0.8-dev is
+//   installed) → activate → nonblock → compile + setfilter. There is no separate setFilter (and
+//   no setMinBytes outside Windows), and re-opening a Cap object leaves it marked closing, so a
+//   filter change needs a new Cap object: open the new handle, then retire the old one.
+// - One buffer receives every frame and 'packet' (nbytes, truncated) fires synchronously from
+//   inside the dispatch loop, so frames are parsed (and the UDP payload copied) right there.
+// - If open() throws, close() on that object segfaults (uv_poll_stop on an uninitialised handle)
+//   and garbage-collecting it aborts. Collecting a *successfully closed* Cap can crash too: its
+//   destructor (~Pcap → Nan::AsyncResource → node::EmitAsyncDestroy) runs inside a V8 weak
+//   callback and segfaulted in our namespace test (gdb: AsyncWrap::EmitDestroy ← ~Pcap ←
+//   InvokeFirstPassWeakCallbacks). So every Cap object ever created is kept referenced for the
+//   life of the process (`retainedCaps`); a closed one costs ~35 B of JS heap plus its native struct
+//   (measured: RSS grows ~1.4 kB per open+close whether or not the object is kept, i.e. mostly
+//   libpcap/malloc). Buffers of closed handles are released; a failed handle keeps its buffer.
+// - open() takes ~16 ms and close() ~29 ms (packet socket setup, synchronize_net on release),
+//   both blocking the event loop; a filter switch therefore costs ~45 ms per interface.
+// - On readable, the native side calls pcap_dispatch until the ring is empty: a flood that
+//   arrives faster than we drain it never yields to the event loop (upstream issue #95).
+//   Measured on this machine (2 cores, Node 20, `lo` in a namespace, one sender process blasting
+//   UDP at the filtered port; test/capture/flood-measure.ts):
+//     without shedding:   ~470 k frames/s delivered, the worst event-loop stall was 10+ s
+//                         (a 10 ms interval timer did not fire until the flood stopped);
+//     with the default maxPacketsPerTurn: ~1.4 M frames/s read, 89% of them shed as
+//                         'overload', the worst stall ~25 ms, timers keep firing.
+//   So after `maxPacketsPerTurn` packets in one event-loop turn the rest of the burst is dropped
+//   unparsed and reported as 'overload' until the loop turns again.
+
+import { createRequire } from 'node:module';
+import { CaptureError } from './errors.js';
+import { type CapturedPacket, type LinkType, parseFrame } from './frame.js';
+import type { PacketHandler, PacketSource, RejectHandler } from './packet-source.js';
+
+export interface PcapSourceOptions {
+  /** Interface names from the configuration (`ip link`); `any` gives Linux cooked frames. */
+  interfaces: readonly string[];
+  /** Initial BPF filter (see buildFilter); must not be empty (that would capture everything). */
+  filter: string;
+  /** Kernel ring size per handle. Default 10 MiB, room for a burst while JS is busy. */
+  bufferBytes?: number;
+  /** Clock for `receivedAtMs`. Default Date.now. */
+  now?: () => number;
+  /** How long a replaced handle keeps delivering after setFilter. Default 1500 ms. */
+  overlapMs?: number;
+  /** Packets parsed per event-loop turn before the rest are shed as 'overload'. Default 2000. */
+  maxPacketsPerTurn?: number;
+}
+
+export const DEFAULT_BUFFER_BYTES = 10 * 1024 * 1024;
+/**
+ * A replaced handle is closed this long after setFilter, so frames that reached its ring before
+ * the new handle existed are still read. With immediate mode a loop turn is enough; without it
+ * (no libpcap.so) TPACKET_V3 hands frames over only when a block fills or after cap's 1000 ms
+ * read timeout, hence 1.5 s. Frames matching only the old filter (an expired step) may still be
+ * delivered during the overlap; frames matching both are delivered once (see isTwin).
+ */
+export const DEFAULT_OVERLAP_MS = 1500;
+export const DEFAULT_MAX_PACKETS_PER_TURN = 2000;
+/** cap copies at most this many bytes per frame; libpcap's snaplen is 65535. */
+const FRAME_BUFFER_BYTES = 65536;
+/** Bound on packets remembered for de-duplication while handles overlap. */
+const MAX_OVERLAP_DEDUPE = 128;
+/** Replaced handles still open per interface; setFilter more often than this closes the oldest early. */
+const MAX_RETIRING = 4;
+const SUPPORTED_LINKS: readonly string[] = ['ETHERNET', 'LINKTYPE_LINUX_SLL', 'RAW', 'NULL'];
+
+/** The part of cap's native Cap object that we use. */
+interface CapHandle {
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  close(): boolean;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
+type CapConstructor = new () => CapHandle;
+
+/** Every Cap object ever created: never garbage-collected (see the header). */
+const retainedCaps: CapHandle[] = [];
+/** Buffers of Cap objects whose open() failed: libpcap may still point at them. */
+const failedBuffers: Buffer[] = [];
+
+/** How many Cap objects this process holds forever (for metrics and tests). */
+export function retainedCaptureHandles(): number {
+  return retainedCaps.length;
+}
+let capConstructor: CapConstructor | undefined;
+
+function loadCap(): CapConstructor {
+  if (capConstructor === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      capConstructor = (require('cap') as { Cap: CapConstructor }).Cap;
+    } catch (err) {
+      throw new CaptureError(
+        'capture-open',
+        'the libpcap binding `cap` could not be loaded',
+        'install libpcap-dev and rebuild (`pnpm approve-builds cap`, then `pnpm install` with npm_config_nodedir=/usr)',
+        { cause: err },
+      );
+    }
+  }
+  return capConstructor;
+}
+
+interface Handle {
+  readonly cap: CapHandle;
+  readonly buffer: Buffer; // cap writes every frame here; referenced as long as the handle lives
+  closed: boolean;
+  retireTimer: NodeJS.Timeout | undefined;
+}
+
+/** Per interface: the live handle, plus replaced ones until their overlap ends (oldest first). */
+interface Slot {
+  readonly device: string;
+  current: Handle | undefined;
+  retiring: Handle[];
+  /** Packets delivered while handles overlap, with the handles that already delivered them. */
+  overlapSeen: Array<{ packet: CapturedPacket; from: Handle[] }>;
+}
+
+export class PcapSource implements PacketSource {
+  private readonly slots: Slot[];
+  private filter: string;
+  private readonly bufferBytes: number;
+  private readonly now: () => number;
+  private readonly overlapMs: number;
+  private readonly maxPacketsPerTurn: number;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+  private onPacket: PacketHandler = () => {};
+  private onReject: RejectHandler = () => {};
+  private packetsThisTurn = 0;
+  private turnResetScheduled = false;
+
+  constructor(options: PcapSourceOptions) {
+    if (options.interfaces.length === 0) {
+      throw new CaptureError(
+        'capture-open',
+        'no capture interface configured',
+        'list at least one interface',
+      );
+    }
+    checkFilter(options.filter);
+    this.slots = [...new Set(options.interfaces)].map((device) => ({
+      device,
+      current: undefined,
+      retiring: [],
+      overlapSeen: [],
+    }));
+    this.filter = options.filter;
+    this.bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    this.now = options.now ?? Date.now;
+    this.overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
+    this.maxPacketsPerTurn = options.maxPacketsPerTurn ?? DEFAULT_MAX_PACKETS_PER_TURN;
+  }
+
+  /** Opens one handle per interface; throws CaptureError (nothing left open) if any fails. */
+  start(onPacket: PacketHandler, onReject?: RejectHandler): void {
+    if (this.state !== 'new') {
+      throw new CaptureError('capture-state', 'packet source already started', 'create a new PcapSource');
+    }
+    this.onPacket = onPacket;
+    if (onReject !== undefined) this.onReject = onReject;
+    const opened = this.openAll(this.filter);
+    this.state = 'running';
+    this.slots.forEach((slot, i) => {
+      slot.current = opened[i];
+    });
+  }
+
+  /** Opens the new handles first; if any fails, throws and the old filter stays in force. */
+  setFilter(filter: string): void {
+    checkFilter(filter);
+    if (this.state !== 'running') {
+      this.filter = filter;
+      return;
+    }
+    const opened = this.openAll(filter);
+    this.filter = filter;
+    this.slots.forEach((slot, i) => {
+      const old = slot.current;
+      slot.current = opened[i];
+      if (old === undefined) return;
+      // The old handle retires after overlapMs, so frames already queued in its ring are read.
+      slot.retiring.push(old);
+      old.retireTimer = setTimeout(() => retire(slot, old), this.overlapMs);
+      old.retireTimer.unref();
+      while (slot.retiring.length > MAX_RETIRING) retire(slot, slot.retiring[0]!);
+    });
+  }
+
+  stop(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const slot of this.slots) {
+      while (slot.retiring.length > 0) retire(slot, slot.retiring[0]!);
+      if (slot.current !== undefined) closeHandle(slot.current);
+      slot.current = undefined;
+    }
+  }
+
+  private openAll(filter: string): Handle[] {
+    const opened: Handle[] = [];
+    try {
+      for (const slot of this.slots) opened.push(this.open(slot, filter));
+    } catch (err) {
+      for (const handle of opened) closeHandle(handle);
+      throw err;
+    }
+    return opened;
+  }
+
+  private open(slot: Slot, filter: string): Handle {
+    const Cap = loadCap();
+    const cap = new Cap();
+    retainedCaps.push(cap); // see the header: collecting a Cap object can crash the process
+    const buffer = Buffer.alloc(FRAME_BUFFER_BYTES);
+    let linkName: string;
+    try {
+      linkName = cap.open(slot.device, filter, this.bufferBytes, buffer);
+    } catch (err) {
+      failedBuffers.push(buffer); // never close() it: that segfaults; libpcap still points at buffer
+      const reason = err instanceof Error ? err.message : String(err);
+      // The filter itself is not in the message: one-time sequence ports are secret.
+      throw new CaptureError(
+        'capture-open',
+        `cannot capture on interface ${JSON.stringify(slot.device)}: ${reason}`,
+        openHint(reason),
+        { cause: err },
+      );
+    }
+    const handle: Handle = { cap, buffer, closed: false, retireTimer: undefined };
+    if (!SUPPORTED_LINKS.includes(linkName)) {
+      closeHandle(handle); // open() succeeded, so close() is safe
+      throw new CaptureError(
+        'capture-link',
+        `interface ${JSON.stringify(slot.device)} has link type ${linkName}, which spa-server cannot parse`,
+        'capture on an Ethernet-like interface, or use `any`',
+      );
+    }
+    const link = linkName as LinkType;
+    cap.on('packet', (nbytes: number) => {
+      if (handle.closed) return;
+      if (this.packetsThisTurn >= this.maxPacketsPerTurn) {
+        this.onReject('overload');
+        return;
+      }
+      this.countTurn();
+      const result = parseFrame(link, buffer.subarray(0, nbytes));
+      if (!result.ok) {
+        this.onReject(result.reason);
+        return;
+      }
+      if (slot.retiring.length > 0 && isTwin(slot, handle, result.packet)) return;
+      this.onPacket(result.packet, this.now());
+    });
+    return handle;
+  }
+
+  private countTurn(): void {
+    this.packetsThisTurn++;
+    if (!this.turnResetScheduled) {
+      this.turnResetScheduled = true;
+      setImmediate(() => {
+        this.packetsThisTurn = 0;
+        this.turnResetScheduled = false;
+      }).unref();
+    }
+  }
+}
+
+function retire(slot: Slot, handle: Handle): void {
+  clearTimeout(handle.retireTimer);
+  closeHandle(handle);
+  slot.retiring = slot.retiring.filter((h) => h !== handle);
+  if (slot.retiring.length === 0) slot.overlapSeen.length = 0;
+}
+
+/**
+ * While handles overlap, a frame matching several filters arrives once per handle. The first copy
+ * is delivered and remembered; the same packet from each other handle is then dropped once. A
+ * repeat from the same handle is a new packet (the replay check downstream deals with it).
+ */
+function isTwin(slot: Slot, from: Handle, packet: CapturedPacket): boolean {
+  for (const entry of slot.overlapSeen) {
+    if (!entry.from.includes(from) && samePacket(entry.packet, packet)) {
+      entry.from.push(from);
+      return true;
+    }
+  }
+  if (slot.overlapSeen.length < MAX_OVERLAP_DEDUPE) slot.overlapSeen.push({ packet, from: [from] });
+  return false;
+}
+
+function samePacket(a: CapturedPacket, b: CapturedPacket): boolean {
+  if (
+    a.srcPort !== b.srcPort ||
+    a.dstPort !== b.dstPort ||
+    a.protocol !== b.protocol ||
+    a.srcAddress !== b.srcAddress ||
+    a.dstAddress !== b.dstAddress ||
+    a.payload.length !== b.payload.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < a.payload.length; i++) if (a.payload[i] !== b.payload[i]) return false;
+  return true;
+}
+
+function closeHandle(handle: Handle): void {
+  if (handle.closed) return;
+  handle.closed = true;
+  handle.cap.close(); // safe inside its own 'packet' callback: cap defers pcap_close
+  handle.cap.removeAllListeners('packet');
+}
+
+const HINT_PERMISSION =
+  'run spa-server as root or grant CAP_NET_RAW and CAP_NET_ADMIN (e.g. systemd AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)';
+const HINT_DEVICE = 'check the interface name with `ip link` (in the network namespace spa-server runs in)';
+
+/** A hint from libpcap's error text (only on this error path, never per packet). */
+function openHint(reason: string): string {
+  const text = reason.toLowerCase();
+  if (text.includes('permitted') || text.includes('permission')) return HINT_PERMISSION;
+  if (text.includes('no such device') || text.includes("doesn't exist")) return HINT_DEVICE;
+  if (text.includes('filter') || text.includes('syntax')) {
+    return 'libpcap rejected the capture filter: this is a bug in spa-server, please report it';
+  }
+  return `${HINT_PERMISSION}; ${HINT_DEVICE}`;
+}
+
+function checkFilter(filter: string): void {
+  if (filter.trim() === '') {
+    throw new CaptureError(
+      'capture-filter-input',
+      'empty capture filter: libpcap would capture every packet',
+      'build the filter with buildFilter()',
+    );
+  }
+}
