@@ -16,5 +16,6 @@ export function labSkipReason(suite: string, tools: string[]): string | undefine
     return why;
   }
   process.stderr.write(`\n*** SKIPPING ${suite}: ${why} ***\n\n`);
+  test(`${suite}: lab available`, { skip: why }, () => {}); // counted as skipped in the summary
   return why;
 }
