@@ -43,6 +43,10 @@ export class GrantTable {
     }));
   }
 
+  remove(g: { address: string; protocol: L4; port: number }): void {
+    this.#entries.delete(`${g.address} ${g.protocol} ${g.port}`);
+  }
+
   /** Removes and returns the live grants of one (canonical) address. */
   take(address: string): LiveGrant[] {
     const live = this.list().filter((g) => g.address === address);

@@ -52,8 +52,8 @@ export function runOnce(
   argv: readonly string[],
   opts: { prefix?: readonly string[]; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
-  const [command, args] = withPrefix(opts.prefix ?? [], argv);
   return new Promise((resolve, reject) => {
+    const [command, args] = withPrefix(opts.prefix ?? [], argv); // a throw here rejects
     let child: ChildLike;
     try {
       child = spawn(command, args, opts.env ? { env: opts.env } : {});

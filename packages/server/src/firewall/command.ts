@@ -135,22 +135,21 @@ export class CommandFirewall implements Firewall {
         'add a revoke template, e.g. revoke = ["/usr/local/bin/close-port", "{ip}", "{proto}", "{port}"]',
       );
     }
+    // One command per grant; each is forgotten as soon as its command succeeded, so a failure
+    // part-way leaves exactly the unrevoked grants listed. In revoke, {seconds} is what was left.
     let removed = 0;
-    try {
-      for (const g of live) {
-        const values = {
+    for (const g of live) {
+      await this.#exec(
+        'revoke',
+        substitute(revoke, {
           ip: g.address,
           proto: g.protocol,
           port: String(g.port),
           seconds: String(g.secondsLeft),
-        };
-        await this.#exec('revoke', substitute(revoke, values));
-        removed++;
-      }
-    } finally {
-      // Forget only what the command confirmed; a failed revoke leaves the rest listed.
-      const left = this.#grants.take(a.text).slice(removed);
-      for (const g of left) this.#grants.put({ ...g, seconds: g.secondsLeft });
+        }),
+      );
+      this.#grants.remove(g);
+      removed++;
     }
     return removed;
   }

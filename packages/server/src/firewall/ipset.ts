@@ -29,7 +29,14 @@ import {
 } from './_ipset-text.js';
 import { LineSession } from './_line-session.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
-import type { Firewall, Grant, GuardedPort, LiveGrant, LogFn } from './firewall.js';
+import {
+  type Firewall,
+  FirewallError,
+  type Grant,
+  type GuardedPort,
+  type LiveGrant,
+  type LogFn,
+} from './firewall.js';
 
 export interface IpsetOptions {
   /** Base name: sets `<name>4`, `<name>6`, chain `<NAME>`; default 'spa'. */
@@ -126,13 +133,13 @@ export class IpsetFirewall implements Firewall {
   async #list(family: 4 | 6): Promise<LiveGrant[]> {
     const set = setOf(this.names, family);
     const r = await runOnce(this.#spawn, ['ipset', 'save', set], this.#opts());
-    if (r.code !== 0) throw commandFailed(`ipset save ${set}`, r.stderr, r.code);
+    if (r.code !== 0) throw this.#failed(`ipset save ${set}`, r.stderr, r.code);
     return parseSave(r.stdout).map((g) => ({ ...g, address: canonicalOrAsIs(g.address) }));
   }
 
   async #run(command: string): Promise<void> {
     const r = await this.#session.request(command);
-    if (r.stderr) throw commandFailed('ipset', r.stderr);
+    if (r.stderr) throw this.#failed('ipset', r.stderr);
   }
 
   #opts(input?: string) {
@@ -141,7 +148,21 @@ export class IpsetFirewall implements Firewall {
 
   async #exec(argv: string[], input?: string): Promise<void> {
     const r = await runOnce(this.#spawn, argv, this.#opts(input));
-    if (r.code !== 0) throw commandFailed(argv.slice(0, 2).join(' '), r.stderr, r.code);
+    if (r.code !== 0) {
+      // The command without its lock wait, e.g. "ip6tables -I INPUT 1 -j SPA".
+      const what = argv.filter((a, i) => a !== '-w' && argv[i - 1] !== '-w').join(' ');
+      throw commandFailed(what, r.stderr, r.code);
+    }
+  }
+
+  #failed(what: string, stderr: string, code: number | null = null): FirewallError {
+    const e = commandFailed(what, stderr, code);
+    if (e.hint || !/does not exist/.test(stderr)) return e;
+    return new FirewallError(
+      e.code,
+      e.message,
+      `are the ipsets ${this.names.set4}/${this.names.set6} there? call start() first`,
+    );
   }
 
   /** True when the command exits 0 (used for `-C` checks). */

@@ -151,6 +151,26 @@ describe('CommandFirewall', () => {
     );
   });
 
+  test('a revoke failing part-way leaves exactly the unrevoked grants listed', async () => {
+    const tool = new FakeTool({
+      interactive: () => false,
+      marker: () => undefined,
+      onRun: (command, args) =>
+        command === '/bin/close' && args.includes('udp') ? { code: 1, stderr: 'busy\n' } : { code: 0 },
+    });
+    const fw = new CommandFirewall({
+      templates: { grant: ['/bin/open', '{ip}'], revoke: ['/bin/close', '{ip}', '{proto}', '{port}'] },
+      spawn: tool.spawn,
+    });
+    await fw.grant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 50 });
+    await fw.grant({ address: '192.0.2.1', protocol: 'udp', port: 53, seconds: 50 });
+    await assert.rejects(fw.revoke('192.0.2.1'), { code: 'firewall-failed', message: /busy/ });
+    assert.deepEqual(
+      (await fw.list()).map((g) => g.protocol),
+      ['udp'],
+    );
+  });
+
   test('without a revoke template, revoking a live grant is firewall-unsupported', async () => {
     const tool = recorder();
     const fw = new CommandFirewall({ templates: { grant: ['/bin/open', '{ip}'] }, spawn: tool.spawn });
