@@ -20,9 +20,13 @@ export async function withFirewall<T>(config: ServerConfig, use: (fw: Firewall) 
   }
   const { createFirewall } = await import('../firewall/index.js');
   const fw = createFirewall({ backend, table: config.firewall.table });
+  let result: T;
   try {
-    return await use(fw);
-  } finally {
-    await fw.stop('keep');
+    result = await use(fw);
+  } catch (e) {
+    await fw.stop('keep').catch(() => undefined); // the first error is the one to report
+    throw e;
   }
+  await fw.stop('keep');
+  return result;
 }

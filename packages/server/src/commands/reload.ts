@@ -42,7 +42,16 @@ export function reload(opts: { configPath: string }, io: Io): number {
       'start it: systemctl start spa-server',
     );
   }
-  process.kill(pid, 'SIGHUP');
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(
+      'signal-failed',
+      `cannot signal pid ${pid}: ${code === 'EPERM' ? 'permission denied' : (e as Error).message}`,
+      code === 'EPERM' ? 'run as root (sudo spa-server reload), or systemctl reload spa-server' : '',
+    );
+  }
   io.err(`sent SIGHUP to spa-server (pid ${pid}); it reloads ${config.path}`);
   return pid;
 }

@@ -22,7 +22,7 @@ export interface ServiceDef {
 export interface ClientDef {
   readonly name: string;
   readonly secret: Uint8Array;
-  /** Derived once at load. */
+  /** Derived on first use, then kept (config/_clients.ts LazyClientKeys): loading stays fast with many clients. */
   readonly keys: ClientKeys;
   /** Names of services this client may open (all must exist in `services`). */
   readonly services: readonly string[];
