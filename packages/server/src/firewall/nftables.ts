@@ -23,8 +23,8 @@
  *
  * Grants expire in the kernel even if the daemon dies. Mutations go to one long-lived
  * `nft -j -i` child (framing in _line-session.ts). Measured cost of one grant, 200 grants in a
- * loop after warm-up, namespace test on this 2-core VM: about 0.6 ms (0.55-0.9 ms depending on
- * load), of which ~0.2 ms is the bare pipe round trip between two processes and ~0.35 ms is nft
+ * loop after warm-up, namespace test on this 2-core VM: 0.6-0.7 ms (up to ~1 ms when the VM is
+ * saturated), of which ~0.2 ms is the bare pipe round trip between two processes and ~0.35 ms is nft
  * parsing and committing the three-command refresh; a fresh `nft` per grant costs 8-20 ms.
  * `start()` is one atomic `nft -f -` batch.
  */
