@@ -152,8 +152,16 @@ export class SpaLab {
     const pid = this.server?.pid;
     if (!pid) throw new Error('server not running');
     process.kill(pid, 'SIGUSR1');
-    const line = await this.waitForLog((l) => l.msg === 'counters' && this.logs().indexOf(l) >= before, 3000);
-    return (line.counters ?? {}) as Record<string, number>;
+    // logs() parses afresh on every call: find the line by position, not by identity.
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const line = this.logs()
+        .slice(before)
+        .find((l) => l.msg === 'counters');
+      if (line) return (line.counters ?? {}) as Record<string, number>;
+      if (Date.now() >= deadline) throw new Error('no counters line within 3000 ms of SIGUSR1');
+      await sleep(20);
+    }
   }
 
   /** The nftables grant set elements, as `nft -j` prints them. */
