@@ -152,12 +152,13 @@ export class SpaLab {
     const pid = this.server?.pid;
     if (!pid) throw new Error('server not running');
     process.kill(pid, 'SIGUSR1');
-    // logs() parses afresh on every call: find the line by position, not by identity.
+    // logs() parses afresh on every call: find the line by position, not by identity. Only the
+    // SIGUSR1 report carries replayEntries (the periodic one holds only what changed).
     const deadline = Date.now() + 3000;
     for (;;) {
       const line = this.logs()
         .slice(before)
-        .find((l) => l.msg === 'counters');
+        .find((l) => l.msg === 'counters' && 'replayEntries' in l);
       if (line) return (line.counters ?? {}) as Record<string, number>;
       if (Date.now() >= deadline) throw new Error('no counters line within 3000 ms of SIGUSR1');
       await sleep(20);
