@@ -206,22 +206,34 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
 
   test('a grant costs well under a millisecond (200 in a loop)', async (t) => {
     const { fw } = await setup(t);
-    const grant = (i: number) =>
-      fw.grant({ address: `198.51.100.${i % 250}`, protocol: 'tcp', port: 10000 + i, seconds: 60 });
+    const grant = (round: number, i: number) =>
+      fw.grant({ address: `198.51.100.${round}`, protocol: 'tcp', port: 10000 + i, seconds: 60 });
     // Warm up (JIT, the nft child, the kernel's hash table) on other tuples, as a daemon would be.
     for (let i = 0; i < 300; i++) {
       await fw.grant({ address: `198.18.${i >> 8}.${i & 255}`, protocol: 'udp', port: 9, seconds: 60 });
     }
-    let start = performance.now();
-    for (let i = 0; i < 200; i++) await grant(i);
-    const fresh = (performance.now() - start) / 200;
-    start = performance.now();
-    for (let i = 0; i < 200; i++) await grant(i);
-    const refresh = (performance.now() - start) / 200;
-    t.diagnostic(`nftables grant: ${fresh.toFixed(3)} ms new, ${refresh.toFixed(3)} ms refresh`);
-    assert.equal((await fw.list()).length, 500);
-    // Generous bound for slow CI machines; this VM measures ~0.6 ms.
-    assert.ok(fresh < 5 && refresh < 5, `too slow: ${fresh} / ${refresh} ms`);
+    const loop = async (round: number) => {
+      const start = performance.now();
+      for (let i = 0; i < 200; i++) await grant(round, i);
+      return (performance.now() - start) / 200;
+    };
+    // Three rounds of 200 new tuples, each followed by 200 refreshes; the median resists the
+    // noise of other processes on a small machine.
+    const fresh: number[] = [];
+    const refresh: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      fresh.push(await loop(round));
+      refresh.push(await loop(round));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+    const show = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
+    t.diagnostic(
+      `nftables grant: median ${median(fresh).toFixed(3)} ms new, ${median(refresh).toFixed(3)} ms refresh ` +
+        `(rounds: ${show(fresh)} / ${show(refresh)})`,
+    );
+    assert.equal((await fw.list()).length, 300 + 600);
+    // Generous bound for slow CI machines; this VM measures 0.6-0.7 ms.
+    assert.ok(median(fresh) < 5 && median(refresh) < 5, `too slow: ${show(fresh)} / ${show(refresh)} ms`);
   });
 });
 
