@@ -7,7 +7,7 @@ import type { LabHost } from '../lab/index.js';
 import type { Prober } from './probe.js';
 import type { LatencyResult } from './results.js';
 import type { SourcePool } from './sources.js';
-import { summarize } from './stats.js';
+import { type Summary, summarize } from './stats.js';
 import type { GuardedSystem } from './system.js';
 
 /** A closed port drops the SYN; no answer within this long counts as closed. */
@@ -55,6 +55,34 @@ export async function measureOpen(
       : { ok: false, ms: Number.NaN, error: r.error };
   }
   throw new Error(`${sys.name}: port ${sys.guardedPort} stayed open for ${MAX_TRIES} source addresses`);
+}
+
+/** Port of an unguarded TCP service on the server: the floor measurement connects to it. */
+export const OPEN_PORT = 8080;
+/** A UDP port nothing listens on, for the floor measurement's datagram. */
+const DISCARD_PORT = 9;
+
+/**
+ * The method's own floor: the same datagram-then-connect sequence against a port that is open
+ * all along, so `ms` is the prober's send plus one connect round trip.
+ */
+export async function floorPhase(rig: LatencyRig, n: number): Promise<Summary> {
+  const values: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const source = await rig.pool.take(0);
+    const r = await rig.prober.open({
+      source,
+      knockHost: rig.server.ipv4,
+      knockPort: DISCARD_PORT,
+      hex: '00'.repeat(336),
+      host: rig.server.ipv4,
+      port: OPEN_PORT,
+      intervalMs: PROBE_INTERVAL_MS,
+      timeoutMs: 1000,
+    });
+    if (r.ok) values.push(r.ms);
+  }
+  return summarize(values);
 }
 
 /** Step 1: `n` samples per system without a flood, interleaved so both see the same machine. */

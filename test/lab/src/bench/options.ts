@@ -19,8 +19,8 @@ export interface BenchOptions {
   floodWarmupMs: number;
   /** A legit open that takes longer than this is a failure. */
   openTimeoutMs: number;
-  /** CPU per forged packet: flood rate and length, per system. */
-  cpuRate: number;
+  /** CPU per forged packet: both systems at 1,000/s, spa also at these rates; length of each flood. */
+  cpuRates: readonly number[];
   cpuMs: number;
   /** Memory: length and rate of the long flood (spoofed sources, current knock port). */
   memoryFloodMs: number;
@@ -43,7 +43,7 @@ export const FULL: Omit<BenchOptions, 'outDir'> = {
   floodBudgetMs: 30_000,
   floodWarmupMs: 1000,
   openTimeoutMs: 2500,
-  cpuRate: 20_000,
+  cpuRates: [20_000, 50_000],
   cpuMs: 10_000,
   memoryFloodMs: 60_000,
   memoryRate: 50_000,
@@ -62,7 +62,7 @@ export const QUICK: Omit<BenchOptions, 'outDir'> = {
   floodBudgetMs: 6000,
   floodWarmupMs: 300,
   openTimeoutMs: 2500,
-  cpuRate: 5000,
+  cpuRates: [5000],
   cpuMs: 1000,
   memoryFloodMs: 2000,
   memoryRate: 10_000,

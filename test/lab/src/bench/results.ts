@@ -57,6 +57,8 @@ export interface CpuResult {
   cpuMs: number;
   idleCpuMs: number;
   usPerPacket: number;
+  /** Packets the daemon says it handled (spa's counters); undefined when it cannot tell (fwknopd). */
+  handled: number | undefined;
 }
 
 export interface MemoryResult {
@@ -96,6 +98,8 @@ export interface StartupResult {
   failures: number;
   summary: Summary;
   command: string;
+  /** `node -e 0` the same number of times: what Node itself costs on this machine. */
+  nodeFloor: Summary;
 }
 
 export interface BenchResults {
@@ -103,6 +107,8 @@ export interface BenchResults {
   machine: MachineInfo;
   durationS: number;
   latency: LatencyResult[];
+  /** The prober against a port that is already open: what the method itself adds. */
+  latencyFloor: Summary | undefined;
   flood: FloodResult[];
   cpu: CpuResult[];
   memory: MemoryResult[];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Lab, type Services, startLab, startServices } from '../lab/index.js';
 import { compileFlood, Flood, type FloodSpec } from './flood.js';
 import { Fwknop } from './fwknop.js';
-import type { LatencyRig } from './latency.js';
+import { type LatencyRig, OPEN_PORT } from './latency.js';
 import { Prober } from './probe.js';
 import { SourcePool } from './sources.js';
 import { Spa } from './spa.js';
@@ -34,7 +34,7 @@ export async function startRig(tmp: string, grantSeconds: number, log: (s: strin
   const lab = await startLab();
   try {
     log(`lab ${lab.runId} up in ${lab.upMs.toFixed(0)} ms`);
-    const services = await startServices(lab, [SPA_GUARDED_PORT, FWKNOP_GUARDED_PORT]);
+    const services = await startServices(lab, [SPA_GUARDED_PORT, FWKNOP_GUARDED_PORT, OPEN_PORT]);
     const spaDir = join(tmp, 'spa');
     const fwDir = join(tmp, 'fwknop');
     mkdirSync(spaDir, { recursive: true });

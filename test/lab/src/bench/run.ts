@@ -5,17 +5,18 @@
  *   node test/lab/dist/bench/run.js            full run; writes docs/benchmarks.md + .svg
  *   node test/lab/dist/bench/run.js --quick    smoke run: few samples, short floods, report in a temp dir
  *   options: --out DIR (report dir), --only latency,flood,cpu,memory,scaling,startup
+ *   node test/lab/dist/bench/run.js --render DIR/benchmarks.json [--out DIR]   report from saved results
  *
  * Prints a table; the last line is `bench report: PATH`. Timings never make it fail: it exits
  * non-zero only if it could not measure.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canBuildLab } from '../lab/index.js';
 import { cpuPhase } from './cpu.js';
 import { floodPhase } from './flood-opens.js';
-import { latencyPhase } from './latency.js';
+import { floorPhase, latencyPhase } from './latency.js';
 import { machineInfo } from './machine.js';
 import { memoryPhase } from './memory.js';
 import { type BenchOptions, FULL, QUICK } from './options.js';
@@ -32,7 +33,11 @@ const PHASES = ['latency', 'flood', 'cpu', 'memory', 'scaling', 'startup'] as co
 type Phase = (typeof PHASES)[number];
 const DOCS_DIR = new URL('../../../../docs/', import.meta.url).pathname;
 
-function parseArgs(argv: readonly string[]): { opts: BenchOptions; only: Set<Phase> } {
+function parseArgs(argv: readonly string[]): {
+  opts: BenchOptions;
+  only: Set<Phase>;
+  render: string | undefined;
+} {
   const quick = argv.includes('--quick');
   const at = (flag: string) => {
     const i = argv.indexOf(flag);
@@ -45,7 +50,7 @@ function parseArgs(argv: readonly string[]): { opts: BenchOptions; only: Set<Pha
       ? (onlyArg.split(',').filter((p) => (PHASES as readonly string[]).includes(p)) as Phase[])
       : PHASES,
   );
-  return { opts: { ...(quick ? QUICK : FULL), outDir }, only };
+  return { opts: { ...(quick ? QUICK : FULL), outDir }, only, render: at('--render') };
 }
 
 const IDLE_SETTLE_MS = 1500;
@@ -53,7 +58,13 @@ const log = (s: string) => process.stdout.write(`[bench] ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {
-  const { opts, only } = parseArgs(process.argv.slice(2));
+  const { opts, only, render } = parseArgs(process.argv.slice(2));
+  if (render) {
+    const saved = JSON.parse(readFileSync(render, 'utf8')) as BenchResults;
+    printTable(saved);
+    log(`bench report: ${writeReport(saved, opts.outDir)}`);
+    return 0;
+  }
   const can = canBuildLab();
   if (!can.ok) {
     process.stderr.write(
@@ -67,6 +78,7 @@ async function main(): Promise<number> {
     machine: machineInfo(),
     durationS: 0,
     latency: [],
+    latencyFloor: undefined,
     flood: [],
     cpu: [],
     memory: [],
@@ -94,6 +106,8 @@ async function main(): Promise<number> {
         const systems = [rig.spa, rig.fwknop] as const;
         if (only.has('latency')) {
           log(`1. open latency, ${opts.latencySamples} samples each`);
+          results.latencyFloor = await floorPhase(rig, opts.latencySamples);
+          log(`   method floor (port already open): median ${fmtMs(results.latencyFloor.p50)} ms`);
           results.latency = await latencyPhase(rig, systems, opts.latencySamples, opts.openTimeoutMs);
           for (const l of results.latency) {
             log(

@@ -117,11 +117,12 @@ export class Spa implements GuardedSystem {
     return knockPort(this.keys.server.port, step, this.setup.profile.knock);
   }
 
-  /** Every port the server may be watching during [nowMs, nowMs + spanMs] (steps T-1 .. end+1). */
+  /** Every port the server watches at some moment in [nowMs, nowMs + spanMs]: steps T-1 .. T(end)+1. */
   watchedDuring(nowMs: number, spanMs: number): number[] {
-    const steps = Math.ceil(spanMs / (this.setup.profile.stepSeconds * 1000)) + 2;
+    const step = this.setup.profile.stepSeconds;
+    const last = timeStep(nowMs + spanMs, step) - timeStep(nowMs, step) + 1;
     const ports = new Set<number>();
-    for (let k = -1; k <= steps; k++) ports.add(this.portAt(nowMs, k));
+    for (let k = -1; k <= last; k++) ports.add(this.portAt(nowMs, k));
     return [...ports];
   }
 
@@ -164,6 +165,17 @@ export class Spa implements GuardedSystem {
       }
     }
     return undefined;
+  }
+
+  /** Packets the daemon's pipeline has handled so far (the sum of its counters), if it says. */
+  async handledPackets(): Promise<number | undefined> {
+    const line = await this.counters();
+    const counters = line?.counters;
+    if (!counters || typeof counters !== 'object') return undefined;
+    return Object.values(counters as Record<string, unknown>).reduce<number>(
+      (sum, v) => sum + (typeof v === 'number' ? v : 0),
+      0,
+    );
   }
 
   tail(): string {

@@ -39,10 +39,15 @@ export async function startupPhase(
         notes.push(`spa-client open --no-wait failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
     }
   }
+  const floor: number[] = [];
+  for (let i = 0; i < opts.startupRuns; i++) {
+    floor.push((await prober.run([process.execPath, '-e', '0'], RUN_TIMEOUT_MS)).ms);
+  }
   return {
     runs: opts.startupRuns,
     failures,
     summary: summarize(times),
     command: 'spa-client open ssh --no-wait',
+    nodeFloor: summarize(floor),
   };
 }

@@ -56,6 +56,18 @@ function latencyPanel(r: BenchResults, top: number): { svg: string; height: numb
       ),
     );
   }
+  if (r.latencyFloor && Number.isFinite(r.latencyFloor.p50)) {
+    const fx = x(r.latencyFloor.p50);
+    parts.push(
+      `<line x1="${fx}" y1="${top + 34}" x2="${fx}" y2="${axisY}" stroke="#888" stroke-dasharray="4 3"/>`,
+      text(
+        fx + 4,
+        top + 44,
+        `method floor ${fmtMs(r.latencyFloor.p50)} ms`,
+        `${FONT} font-size="10.5" fill="#666"`,
+      ),
+    );
+  }
   r.latency.forEach((l, i) => {
     const cy = top + 40 + rowH * i + rowH / 2;
     const c = COLOR[l.system];
@@ -87,24 +99,30 @@ function latencyPanel(r: BenchResults, top: number): { svg: string; height: numb
 }
 
 function rateLabel(f: FloodResult): string {
-  return f.rate === 'max'
-    ? `max (${Math.round(f.sentRate / 1000)}k/s)`
-    : `${(f.rate / 1000).toLocaleString('en-US')}k/s`;
+  return f.rate === 'max' ? 'as fast as the sender can' : `${f.rate.toLocaleString('en-US')} packets/s`;
 }
+
+const kilo = (n: number) => (n >= 1000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
 
 function floodPanel(r: BenchResults, top: number): { svg: string; height: number } {
   const parts: string[] = [
     text(
       20,
       top + 18,
-      '2. Legit opens within 1 s while the attacker floods forged packets (median latency above each bar)',
+      '2. Legit opens within 1 s while the attacker floods forged packets',
       `${FONT} font-size="15" font-weight="bold"`,
+    ),
+    text(
+      20,
+      top + 36,
+      'median open latency above each bar; packets/s the sender achieved below it',
+      `${FONT} font-size="12" fill="#444"`,
     ),
   ];
   const rates = [...new Set(r.flood.map((f) => f.rate))];
   const left = 70;
   const right = W - 30;
-  const plotTop = top + 40;
+  const plotTop = top + 52;
   const plotH = 200;
   const y = (share: number) => plotTop + plotH * (1 - share);
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
@@ -123,7 +141,7 @@ function floodPanel(r: BenchResults, top: number): { svg: string; height: number
       parts.push(
         text(
           left + groupW * (g + 0.5),
-          y(0) + 18,
+          y(0) + 32,
           rateLabel(any),
           `${FONT} font-size="13" text-anchor="middle"`,
         ),
@@ -140,6 +158,14 @@ function floodPanel(r: BenchResults, top: number): { svg: string; height: number
       parts.push(
         text(
           bx + barW / 2,
+          y(0) + 14,
+          `${kilo(f.sentRate)}/s`,
+          `${FONT} font-size="10" text-anchor="middle" fill="#666"`,
+        ),
+      );
+      parts.push(
+        text(
+          bx + barW / 2,
           Math.min(y(share), y(0)) - 5,
           label,
           `${FONT} font-size="10.5" text-anchor="middle" fill="#222"`,
@@ -147,7 +173,7 @@ function floodPanel(r: BenchResults, top: number): { svg: string; height: number
       );
     });
   });
-  let ly = y(0) + 42;
+  let ly = y(0) + 58;
   for (const sc of scenarios) {
     parts.push(
       `<rect x="${left}" y="${ly - 10}" width="14" height="12" fill="${BAR[sc].color}"/>`,

@@ -47,6 +47,18 @@ export function rows(r: BenchResults): Row[] {
       note: l.failures ? `${l.failures} of ${l.attempts} did not open` : '',
     });
   }
+  if (r.latencyFloor) {
+    const f = r.latencyFloor;
+    out.push({
+      measure: 'method floor: same probe, port already open',
+      system: '–',
+      min: fmtMs(f.min),
+      p50: fmtMs(f.p50),
+      p99: fmtMs(f.p99),
+      n: String(f.n),
+      note: 'what the measurement itself adds',
+    });
+  }
   for (const f of r.flood) {
     out.push({
       measure: `open under flood ${rateText(f)} ${SCENARIO_TEXT[f.scenario]}`,
@@ -66,7 +78,9 @@ export function rows(r: BenchResults): Row[] {
       p50: '',
       p99: '',
       n: fmtInt(c.packets),
-      note: `${c.usPerPacket.toFixed(2)} µs/packet`,
+      note:
+        `${c.usPerPacket.toFixed(2)} µs/packet sent` +
+        (c.handled !== undefined ? `; daemon handled ${fmtPct(c.handled / c.packets)} of them` : ''),
     });
   }
   for (const m of r.memory) {
@@ -113,6 +127,16 @@ export function rows(r: BenchResults): Row[] {
       p99: fmtMs(r.startup.summary.p99),
       n: String(r.startup.summary.n),
       note: r.startup.failures ? `${r.startup.failures} failed` : '',
+    });
+    const f = r.startup.nodeFloor;
+    out.push({
+      measure: 'node start-up alone (node -e 0)',
+      system: '–',
+      min: fmtMs(f.min),
+      p50: fmtMs(f.p50),
+      p99: fmtMs(f.p99),
+      n: String(f.n),
+      note: 'floor for any Node CLI here',
     });
   }
   return out;
