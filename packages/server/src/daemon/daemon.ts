@@ -31,6 +31,11 @@ export interface DaemonOptions {
   readonly reportEveryMs?: number;
 }
 
+interface FilterArm {
+  source: PacketSource | undefined;
+  live: boolean;
+}
+
 /** Past the step boundary before rolling, so the clock is surely in the new step. */
 const ROLL_MARGIN_MS = 2;
 const DEFAULT_REPORT_MS = 60_000;
@@ -45,6 +50,7 @@ export class Daemon {
   readonly #source: PacketSource;
   readonly #firewall: Firewall;
   readonly #store: ReplayStore;
+  readonly #arm: FilterArm;
   #stepTimer: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -59,6 +65,7 @@ export class Daemon {
       firewall: Firewall;
       store: ReplayStore;
       pipeline: KnockPipeline;
+      arm: FilterArm;
     },
   ) {
     this.#root = opts.logger;
@@ -70,6 +77,7 @@ export class Daemon {
     this.#firewall = parts.firewall;
     this.#store = parts.store;
     this.pipeline = parts.pipeline;
+    this.#arm = parts.arm;
   }
 
   /**
@@ -82,7 +90,7 @@ export class Daemon {
     const loadConfig = deps.loadConfig ?? defaultLoadConfig;
     const clock = deps.clock ?? systemClock;
     const config = loadConfig(opts.configPath);
-    opts.logger.level = config.logLevel;
+    // The logger's level is the caller's (the CLI may override the file with --log-level).
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     checkPidFile(config.stateDir);
     const store = ReplayStore.open(config.stateDir, config.window, clock.now());
@@ -93,14 +101,19 @@ export class Daemon {
     try {
       firewall = deps.firewall ?? defaultFirewall(config.firewall, opts.logger, clock);
       await firewall.start(guardedPorts(config.services));
-      let sourceRef: PacketSource | undefined;
+      // A roll can happen inside the capture's packet callback: apply the new filter on the
+      // next turn of the event loop, never re-entering the capture from its own dispatch.
+      const arm: FilterArm = { source: undefined, live: true };
       const pipeline = new KnockPipeline({
         config,
         store,
         firewall,
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
-        onFilter: (filter) => sourceRef?.setFilter(filter),
+        onFilter: (filter) =>
+          setImmediate(() => {
+            if (arm.live) arm.source?.setFilter(filter);
+          }),
       });
       if (deps.source) {
         source = deps.source;
@@ -108,10 +121,10 @@ export class Daemon {
       } else {
         source = defaultSource(config, pipeline.filter, clock);
       }
-      sourceRef = source;
+      arm.source = source;
       source.start(pipeline.handle, pipeline.captureReject);
       writePidFile(config.stateDir);
-      const daemon = new Daemon(opts, { loadConfig, clock, source, firewall, store, pipeline });
+      const daemon = new Daemon(opts, { loadConfig, clock, source, firewall, store, pipeline, arm });
       daemon.#armStepTimer();
       const every = opts.reportEveryMs ?? DEFAULT_REPORT_MS;
       daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
@@ -173,8 +186,9 @@ export class Daemon {
       if (plan.needRestart.length > 0)
         this.#log.warn({ fields: plan.needRestart }, 'changed settings need a restart; kept the old values');
       try {
+        const previousLevel = this.pipeline.config.logLevel;
         this.pipeline.reload(plan.config, this.#clock.now());
-        this.#root.level = plan.config.logLevel;
+        if (plan.config.logLevel !== previousLevel) this.#root.level = plan.config.logLevel;
         await this.#firewall.start(guardedPorts(plan.config.services));
       } catch (err) {
         this.#log.error({ err }, 'reload failed');
@@ -196,6 +210,7 @@ export class Daemon {
     this.#stopping ??= this.#serial(async () => {
       clearTimeout(this.#stepTimer);
       clearInterval(this.#reportTimer);
+      this.#arm.live = false;
       this.#source.stop();
       await this.pipeline.idle();
       const config = this.pipeline.config;

@@ -87,7 +87,12 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
     logger: pino({ level: 'silent' }),
     nowMs: now,
   });
-  const grantCalls = () => firewall.calls.reduce((n, c) => n + (c.method === 'grant' ? 1 : 0), 0);
+  /** Grant calls since call number `from` (calls are recorded synchronously). */
+  const grantsSince = (from: number) => {
+    let n = 0;
+    for (let j = from; j < firewall.calls.length; j++) if (firewall.calls[j]!.method === 'grant') n++;
+    return n;
+  };
   const findings: FuzzFinding[] = [];
   const bySource: Record<string, number> = {};
   let controls = 0;
@@ -141,7 +146,7 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
     }
     bySource[source] = (bySource[source] ?? 0) + 1;
 
-    const before = grantCalls();
+    const before = firewall.calls.length;
     const internalBefore = pipeline.counters.get('internal-error');
     try {
       const parsed = parseFrame(link, frame);
@@ -158,7 +163,7 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
       if (findings.length < MAX_FINDINGS)
         findings.push({ kind: 'crash', frame: i, source, detail: 'internal-error', hex: toHex(frame) });
     }
-    const added = grantCalls() - before;
+    const added = grantsSince(before);
     if (control) {
       controls++;
       if (added === 1) {

@@ -11,8 +11,8 @@ import type { Grant } from '../../src/firewall/firewall.js';
 import { Fixture, type FixtureOptions } from '../../src/fuzz/fixture.js';
 import { ReplayStore, type ReplayStoreOptions } from '../../src/replay/replay-store.js';
 
-/** A time in the middle of a 30 s step (so ±31 s stays inside the lookup steps). */
-export const NOW = 1_700_000_010_000;
+/** A time in the middle of a 30 s step (15 s after its start). */
+export const NOW = 1_700_000_025_000;
 
 const dirs: string[] = [];
 after(() => {

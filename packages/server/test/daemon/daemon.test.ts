@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import {
   deriveClientKeys,
   deriveServerKeys,
@@ -63,13 +63,23 @@ async function start(fixture = new Fixture({ stateDir: stateDir(), logLevel: 'de
     onReady,
   });
   const daemon = await Promise.race([ready, done.then(() => assert.fail('runDaemon ended early'))]);
-  return Object.assign(running, { daemon, done });
+  const r = Object.assign(running, { daemon, done });
+  live.add(r);
+  return r;
 }
 
+const live = new Set<Running>();
+
 async function stop(r: Running): Promise<void> {
+  live.delete(r);
   r.signals.emit('SIGTERM');
   await r.done;
 }
+
+// A failed assertion must not leave a daemon (and its step timer) running.
+afterEach(async () => {
+  for (const r of [...live]) await stop(r);
+});
 
 describe('runDaemon', () => {
   it('starts the guard, arms the filter, writes the pid file, logs listening, grants, and stops cleanly', async () => {
@@ -201,6 +211,25 @@ describe('runDaemon', () => {
     const warn = r.log.records().find((l) => l.level === 40);
     assert.deepEqual(warn?.fields, ['knock', 'stepSeconds']);
     assert.equal(r.daemon.config.stepSeconds, 30);
+    await stop(r);
+  });
+
+  it('a step roll re-arms the capture filter (on the next turn) and the old port keeps working', async () => {
+    const r = await start();
+    const f = r.fixture;
+    const step = timeStep(NOW, 30);
+    const next = stepStartMs(step + 1, 30) + 1;
+    const oldPort = f.knockPortAt(NOW);
+    const filtersBefore = r.source.filters.length;
+    // A client at the very end of step T knocks on T's port; it arrives after the boundary.
+    r.source.push(f.udp(f.knock('alice', next - 11), next - 11, { dstPort: oldPort }), next);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(r.source.filters.length, filtersBefore + 1);
+    const filter = r.source.filter!;
+    for (const s of [step, step + 1, step + 2])
+      assert.match(filter, new RegExp(`\\b${f.knockPortAt(stepStartMs(s, 30))}\\b`));
+    await r.daemon.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1, 'a knock to the old step port, after the roll');
     await stop(r);
   });
 
