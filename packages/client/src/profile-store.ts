@@ -161,22 +161,26 @@ function describe(p: ClientProfile): Table {
 }
 
 function writeDocument(path: string, doc: Table): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, HEADER + stringify(doc) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, HEADER + stringify(doc) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     if (!isWindows) chmodSync(tmp, 0o600);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw configError(
+      path,
+      `cannot write (${code})`,
+      'check the directory and its permissions, or use --config',
+    );
   }
 }
 

@@ -65,7 +65,8 @@ export async function proxyService(
     },
     { ...deps, probe },
   );
-  await pipeBoth(kept!, input, output);
+  if (!kept) throw new Error('proxy: the service opened without a kept connection'); // not reachable: tcp only
+  await pipeBoth(kept, input, output);
 }
 
 export async function run(host: string, port: string, opts: ProxyOptions): Promise<number> {
