@@ -14,6 +14,8 @@
  *                 captured knock, altered, costs; an outsider cannot hit the lookup otherwise)
  *   replay        a captured replay of an accepted knock: lookup hit, MAC, decrypt, replay check
  *   sequence-miss a TCP SYN into the sequence range that starts nothing
+ *   record-sync   ReplayStore.record with fdatasync (the default): paid once per accepted knock
+ *   record-nosync ReplayStore.record without it (write(2) only)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +98,16 @@ export function benchPipeline(packets: number): BenchResult[] {
       time('sequence-miss', packets, () => pipeline.handle(syn.packet, now)),
     ];
     store.close();
+    for (const sync of ['data', 'none'] as const) {
+      const s = ReplayStore.open(join(dir, sync), f.config.window, now, { sync });
+      let n = 0;
+      results.push(
+        time(sync === 'data' ? 'record-sync' : 'record-nosync', 2000, () => {
+          s.record((n++).toString(16).padStart(32, '0'), now);
+        }),
+      );
+      s.close();
+    }
     return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,4 +26,5 @@ export const EVENTS = [
   'sequence-reset-wrong-port',
   'sequence-reset-timeout',
   'sequence-burned', // a knock that would start only burned sequences (a replayed sequence)
+  'internal-error', // a bug caught around one packet (never attacker input); capture goes on
 ] as const;

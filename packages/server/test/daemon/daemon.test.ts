@@ -34,7 +34,10 @@ interface Running {
   next: ServerConfig | Error;
 }
 
-async function start(fixture = new Fixture({ stateDir: stateDir(), logLevel: 'debug' })): Promise<Running> {
+async function start(
+  fixture = new Fixture({ stateDir: stateDir(), logLevel: 'debug' }),
+  reportEveryMs?: number,
+): Promise<Running> {
   const log = memoryLog();
   const source = new FakePacketSource({ now: () => NOW });
   const firewall = new FakeFirewall({ now: () => NOW });
@@ -61,6 +64,7 @@ async function start(fixture = new Fixture({ stateDir: stateDir(), logLevel: 'de
       },
     },
     onReady,
+    ...(reportEveryMs ? { reportEveryMs } : {}),
   });
   const daemon = await Promise.race([ready, done.then(() => assert.fail('runDaemon ended early'))]);
   const r = Object.assign(running, { daemon, done });
@@ -230,6 +234,20 @@ describe('runDaemon', () => {
       assert.match(filter, new RegExp(`\\b${f.knockPortAt(stepStartMs(s, 30))}\\b`));
     await r.daemon.pipeline.idle();
     assert.equal(granted(r.firewall).length, 1, 'a knock to the old step port, after the roll');
+    await stop(r);
+  });
+
+  it('counters are reported at info periodically, only what changed and only if something did', async () => {
+    const r = await start(undefined, 30);
+    r.source.push(r.fixture.udp(new Uint8Array(3), NOW));
+    r.source.push(r.fixture.udp(new Uint8Array(336), NOW));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reports = r.log.records().filter((l) => l.msg === 'counters');
+    assert.deepEqual(
+      reports.map((l) => l.counters),
+      [{ client: 1, length: 1 }],
+    );
+    assert.equal(reports[0]?.level, 30);
     await stop(r);
   });
 
