@@ -100,9 +100,11 @@ export class KnockPipeline {
     try {
       this.#handle(packet, receivedAtMs);
     } catch (err) {
-      // A bug, not attacker input (every check returns a reason): count it, keep capturing.
+      // A bug, not attacker input (every check returns a reason): count it, keep capturing,
+      // and log the 1st, 2nd, 4th, 8th… occurrence so a packet that triggers it cannot flood.
       this.counters.add('internal-error');
-      this.#log.error({ err }, 'packet handler failed');
+      const n = this.counters.get('internal-error');
+      if ((n & (n - 1)) === 0) this.#log.error({ err, occurrences: n }, 'packet handler failed');
     }
   };
 

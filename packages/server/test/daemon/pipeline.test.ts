@@ -207,6 +207,18 @@ describe('KnockPipeline: every reject reason is reachable and counted', () => {
     assert.ok(r.log.records().some((l) => l.msg === 'grant failed'));
   });
 
+  it('a bug around one packet is counted, logged with a budget, and not thrown', () => {
+    const r = rig();
+    const broken = {
+      ...r.fixture.udp(new Uint8Array(336), NOW),
+      payload: undefined as unknown as Uint8Array,
+    };
+    for (let i = 0; i < 100; i++) r.pipeline.handle(broken, NOW);
+    assert.equal(r.pipeline.counters.get('internal-error'), 100);
+    const errors = r.log.records().filter((l) => l.msg === 'packet handler failed');
+    assert.equal(errors.length, 7, '1, 2, 4, … 64');
+  });
+
   it('capture rejects are counted under capture:<reason>', () => {
     const r = rig();
     r.pipeline.captureReject('truncated');
