@@ -35,7 +35,7 @@ export function currentKnockPort(profile: ClientProfile, keys: ProfileKeys, nowM
   return knockPort(keys.server.port, timeStep(nowMs, profile.stepSeconds), profile.knock);
 }
 
-export interface KnockRequest {
+export interface PacketRequest {
   readonly service: string;
   /** Seconds asked for; 0 or undefined = the server's default. */
   readonly durationSeconds?: number;
@@ -46,7 +46,7 @@ export interface KnockRequest {
 export function buildPacket(
   profile: ClientProfile,
   keys: ProfileKeys,
-  req: KnockRequest,
+  req: PacketRequest,
   nowMs: number,
   random: Random,
 ): Uint8Array {
