@@ -32,11 +32,9 @@ function sequenceRange(d: Demo): readonly [number, number] {
 export async function oneTimeSequence(d: Demo): Promise<void> {
   const { t, client, server, attacker } = d;
   t.begin('A one-time knock sequence works once');
-  t.say('Where only plain tools are at hand (nc, telnet, knock), a client can open a port with a');
-  t.say(
-    `sequence of TCP connection attempts instead. The ports change every ${STEP_SECONDS} s and each sequence`,
-  );
-  t.say(`opens once. Here it opens web (${WEB.port}/tcp).`);
+  t.say('Where only plain tools are at hand (nc, telnet, knock), a client can open a port with');
+  t.say(`a few TCP connection attempts instead: ports that change every ${STEP_SECONDS} s, and each`);
+  t.say(`sequence opens once. Here it opens ${WEB.name} (${WEB.port}/tcp).`);
   const left = msLeftInStep(Date.now(), STEP_SECONDS);
   if (left < MIN_LEFT_IN_STEP_MS)
     await countdown(
@@ -78,12 +76,15 @@ export async function oneTimeSequence(d: Demo): Promise<void> {
   t.say('The eavesdropper saw the SYNs go by:');
   t.output(tap.lines.join('\n').replace(/, seq \d+.*$/gm, ', …'));
   const seen = [...new Set(sniffed.map((p) => p.dstPort))];
+  const same = seen.length > 0 && seen.join(' ') === shown.join(' ');
   t.check(
-    seen.length > 0 && seen.join(' ') === shown.join(' '),
-    `the tap saw the sequence ${seen.join(' ') || '(nothing)'}${seen.join(' ') === shown.join(' ') ? ', the one `ports` showed' : `, but \`ports\` showed ${shown.join(' ')}`}`,
+    same,
+    same
+      ? `the tap saw the sequence ${seen.join(' ')}, the one \`ports\` showed`
+      : `the tap saw ${seen.join(' ') || 'nothing'}, but \`ports\` showed ${shown.join(' ')}`,
   );
   if (seen.length === 0) return;
-  t.say(`It sends the same sequence from ${attacker.ipv4}, with nc as the \`ports\` output suggests:`);
+  t.say(`The attacker sends the same sequence from ${attacker.ipv4}, with nc as \`ports\` suggests:`);
   const before = (await d.log.counters()).counters;
   const replayMark = d.log.mark();
   await shell(d, 'attacker', seen.map((p) => `nc -zv -w 1 ${server.ipv4} ${p}`).join('; '));

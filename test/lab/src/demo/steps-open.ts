@@ -39,6 +39,7 @@ export async function openWithOnePacket(d: Demo): Promise<SniffedKnock> {
     count: 1,
   });
   t.command('tap', tap.command, 'on the client’s cable, in the background');
+  t.say('(-4: the IPv4 address of web1.lab, which has an IPv6 one too; this demo sticks to IPv4.)');
   const mark = d.log.mark();
   const r = await spaClient(d, 'client', ['open', SSH.name, '-4']);
   const packets = await tap.stop(TAP_DRAIN_MS);
