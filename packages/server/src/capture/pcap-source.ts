@@ -21,14 +21,22 @@
 //   both blocking the event loop; a filter switch therefore costs ~45 ms per interface.
 // - On readable, the native side calls pcap_dispatch until the ring is empty: a flood that
 //   arrives faster than we drain it never yields to the event loop (upstream issue #95).
-//   Measured on this machine (2 cores, Node 20, `lo` in a namespace, one sender process blasting
-//   UDP at the filtered port; test/capture/flood-measure.ts):
-//     without shedding:   ~470 k frames/s delivered, the worst event-loop stall was 10+ s
-//                         (a 10 ms interval timer did not fire until the flood stopped);
-//     with the default maxPacketsPerTurn: ~1.4 M frames/s read, 89% of them shed as
-//                         'overload', the worst stall ~25 ms, timers keep firing.
-//   So after `maxPacketsPerTurn` packets in one event-loop turn the rest of the burst is dropped
-//   unparsed and reported as 'overload' until the loop turns again.
+//   Measured with test/capture/_flood-measure.ts (veth pair in a namespace, one process blasting
+//   ~90-210 k frames/s at the filtered UDP port with pcap_sendpacket; 2 cores shared with other
+//   busy processes, load 5-8, so treat these as orders of magnitude), "burst" = time handling
+//   frames without the event loop turning, "gap" = worst lateness of a 10 ms interval timer:
+//     handler cost   no shedding                      shedding (defaults)
+//     ~0 µs          burst 15 ms,  gap 98 ms          burst 25 ms, gap 104 ms (scheduler noise)
+//     5 µs           burst 193 ms, gap 206 ms         burst 33 ms, gap 39 ms, 465 shed
+//     20 µs          burst 290 ms-1.5 s, gap ≤ 1.5 s  burst 37-190 ms*, 5-15 k shed
+//   (* the process was also descheduled mid-burst; with 2000 packets/turn alone it was 40 ms.)
+//   So a flood that outruns the handler does starve timers and I/O. Hence a per-turn budget:
+//   after `maxPacketsPerTurn` packets or `maxTurnMs` in one event-loop turn, the rest of the
+//   burst is dropped unparsed and reported as 'overload' until setImmediate marks the next turn.
+//   Shedding costs ~1-2 µs per frame (cap's memcpy + MakeCallback), so the ring then drains.
+// - cap fixes snaplen at 65535, so every ring slot is ~64 KiB (veth with offloads) or ~128 KiB
+//   (`lo`, 64 KiB MTU): measured, a 10 MiB ring held 160 frames on veth and 80 on `lo` when the
+//   loop was busy. Frames beyond that are dropped by the kernel until the loop reads the ring.
 
 import { createRequire } from 'node:module';
 import { CaptureError } from './errors.js';
@@ -40,7 +48,7 @@ export interface PcapSourceOptions {
   interfaces: readonly string[];
   /** Initial BPF filter (see buildFilter); must not be empty (that would capture everything). */
   filter: string;
-  /** Kernel ring size per handle. Default 10 MiB, room for a burst while JS is busy. */
+  /** Kernel ring size per handle. Default 10 MiB: only ~160 frames (64 KiB slots, see header). */
   bufferBytes?: number;
   /** Clock for `receivedAtMs`. Default Date.now. */
   now?: () => number;
@@ -48,6 +56,8 @@ export interface PcapSourceOptions {
   overlapMs?: number;
   /** Packets parsed per event-loop turn before the rest are shed as 'overload'. Default 2000. */
   maxPacketsPerTurn?: number;
+  /** Milliseconds of packet handling per event-loop turn before the rest are shed. Default 25. */
+  maxTurnMs?: number;
 }
 
 export const DEFAULT_BUFFER_BYTES = 10 * 1024 * 1024;
@@ -60,6 +70,9 @@ export const DEFAULT_BUFFER_BYTES = 10 * 1024 * 1024;
  */
 export const DEFAULT_OVERLAP_MS = 1500;
 export const DEFAULT_MAX_PACKETS_PER_TURN = 2000;
+export const DEFAULT_MAX_TURN_MS = 25;
+/** The turn's elapsed time is read every this many packets (a clock read costs ~30 ns). */
+const TURN_CLOCK_EVERY = 16;
 /** cap copies at most this many bytes per frame; libpcap's snaplen is 65535. */
 const FRAME_BUFFER_BYTES = 65536;
 /** Bound on packets remembered for de-duplication while handles overlap. */
@@ -131,8 +144,10 @@ export class PcapSource implements PacketSource {
   private state: 'new' | 'running' | 'stopped' = 'new';
   private onPacket: PacketHandler = () => {};
   private onReject: RejectHandler = () => {};
+  private readonly maxTurnMs: number;
   private packetsThisTurn = 0;
-  private turnResetScheduled = false;
+  private turnStartedAt = 0;
+  private shedding = false;
 
   constructor(options: PcapSourceOptions) {
     if (options.interfaces.length === 0) {
@@ -154,6 +169,7 @@ export class PcapSource implements PacketSource {
     this.now = options.now ?? Date.now;
     this.overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
     this.maxPacketsPerTurn = options.maxPacketsPerTurn ?? DEFAULT_MAX_PACKETS_PER_TURN;
+    this.maxTurnMs = options.maxTurnMs ?? DEFAULT_MAX_TURN_MS;
   }
 
   /** Opens one handle per interface; throws CaptureError (nothing left open) if any fails. */
@@ -184,8 +200,12 @@ export class PcapSource implements PacketSource {
       slot.current = opened[i];
       if (old === undefined) return;
       // The old handle retires after overlapMs, so frames already queued in its ring are read.
+      // The close itself waits for setImmediate: the timer fires in the timers phase, and the poll
+      // phase that follows reads whatever reached the old ring while the loop was stalled.
       slot.retiring.push(old);
-      old.retireTimer = setTimeout(() => retire(slot, old), this.overlapMs);
+      old.retireTimer = setTimeout(() => {
+        setImmediate(() => retire(slot, old));
+      }, this.overlapMs);
       old.retireTimer.unref();
       while (slot.retiring.length > MAX_RETIRING) retire(slot, slot.retiring[0]!);
     });
@@ -243,11 +263,10 @@ export class PcapSource implements PacketSource {
     const link = linkName as LinkType;
     cap.on('packet', (nbytes: number) => {
       if (handle.closed) return;
-      if (this.packetsThisTurn >= this.maxPacketsPerTurn) {
+      if (!this.admit()) {
         this.onReject('overload');
         return;
       }
-      this.countTurn();
       const result = parseFrame(link, buffer.subarray(0, nbytes));
       if (!result.ok) {
         this.onReject(result.reason);
@@ -259,15 +278,28 @@ export class PcapSource implements PacketSource {
     return handle;
   }
 
-  private countTurn(): void {
-    this.packetsThisTurn++;
-    if (!this.turnResetScheduled) {
-      this.turnResetScheduled = true;
+  /**
+   * Per event-loop turn budget (see the header): false once this turn has handled
+   * maxPacketsPerTurn packets or spent maxTurnMs, until setImmediate marks the next turn.
+   */
+  private admit(): boolean {
+    if (this.shedding) return false;
+    if (this.packetsThisTurn === 0) {
+      this.turnStartedAt = performance.now();
       setImmediate(() => {
         this.packetsThisTurn = 0;
-        this.turnResetScheduled = false;
+        this.shedding = false;
       }).unref();
     }
+    this.packetsThisTurn++;
+    if (
+      this.packetsThisTurn >= this.maxPacketsPerTurn ||
+      (this.packetsThisTurn % TURN_CLOCK_EVERY === 0 &&
+        performance.now() - this.turnStartedAt > this.maxTurnMs)
+    ) {
+      this.shedding = true; // this packet is still handled, the following ones are shed
+    }
+    return true;
   }
 }
 

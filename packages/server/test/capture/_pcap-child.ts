@@ -169,6 +169,26 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     return {};
   },
 
+  async 'overload-time'() {
+    // Each packet costs 2 ms; the turn budget is 5 ms (the clock is read every 16 packets).
+    const source = new PcapSource({
+      interfaces: ['lo'],
+      filter: buildFilter({ spaPorts: SPA }),
+      maxPacketsPerTurn: 1_000_000,
+      maxTurnMs: 5,
+    });
+    source.start((p) => {
+      const until = performance.now() + 2;
+      while (performance.now() < until) {}
+      onPacket(p);
+    }, onReject);
+    const inject = injector('lo');
+    for (let i = 0; i < 50; i++) inject(v4udp(40001, `burst ${i}`));
+    await sleep(500);
+    source.stop();
+    return {};
+  },
+
   async any() {
     const source = new PcapSource({ interfaces: ['any'], filter: buildFilter({ spaPorts: SPA }) });
     source.start(onPacket, onReject);

@@ -126,6 +126,15 @@ describe('PcapSource on real interfaces (network namespace)', () => {
     assert.equal(r.packets.filter((p) => p.payload === 'next turn').length, 1);
   });
 
+  test('sheds packets beyond maxTurnMs of handling in one turn', (t) => {
+    if (!needsNamespace(t)) return;
+    const r = run('overload-time');
+    const burst = r.packets.length;
+    const overload = r.rejects.filter((x) => x === 'overload').length;
+    assert.equal(burst + overload, 50);
+    assert.equal(burst, 16, `burst ${burst}: the 16th packet's clock read trips the 5 ms budget`);
+  });
+
   test('device `any` (Linux cooked capture): each packet once, the outgoing copy rejected as link', (t) => {
     if (!needsNamespace(t)) return;
     const r = run('any');
