@@ -11,6 +11,7 @@ import {
   type L4Protocol,
   msLeftInStep,
   timeStep,
+  wipe,
 } from '@spa/shared';
 import { decoyPort, interleave, randomBelow, watchedBy } from './decoys.js';
 import { ClientError, usage } from './errors.js';
@@ -51,10 +52,7 @@ export function currentSequence(
   const step = timeStep(nowMs, profile.stepSeconds);
   const keys = deriveClientKeys(profile.clientSecret);
   const knocks = deriveSequence(keys.sequence, step, service, spec);
-  keys.enc.fill(0);
-  keys.mac.fill(0);
-  keys.lookup.fill(0);
-  keys.sequence.fill(0);
+  wipe(keys.enc, keys.mac, keys.lookup, keys.sequence);
   const validForSeconds = Math.floor(msLeftInStep(nowMs, profile.stepSeconds) / 1000) + profile.stepSeconds;
   return { step, knocks, validForSeconds } satisfies SequenceNow;
 }

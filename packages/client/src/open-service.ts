@@ -8,7 +8,7 @@ import { type ClientProfile, formatIp, type IpAddress, PACKET_LENGTH } from '@sp
 import { decoyPort, interleave, type Random, randomBelow, watchedBy } from './decoys.js';
 import { ClientError } from './errors.js';
 import { type Endpoint, type Lookup, resolveHost } from './resolve.js';
-import { buildPacket, currentKnockPort, profileKeys } from './seal.js';
+import { buildPacket, currentKnockPort, profileKeys, wipeKeys } from './seal.js';
 import { PortWatcher } from './wait-open.js';
 
 export interface OpenDeps {
@@ -157,27 +157,35 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
     return sentAt;
   };
 
-  if (!wait) {
-    await sendOne(1);
-    return { ...base, status: 'sent' };
-  }
-
-  const watcher = new PortWatcher(service, deps, mono, {
-    intervalMs: req.probeIntervalMs ?? OPEN_DEFAULTS.probeIntervalMs,
-    timeoutMs: req.probeTimeoutMs ?? OPEN_DEFAULTS.probeTimeoutMs,
-  });
-  try {
-    let firstSentAt: number | undefined;
-    for (let attempt = 1; attempt <= sends; attempt++) {
-      const sentAt = await sendOne(attempt);
-      firstSentAt ??= sentAt;
-      req.onEvent?.({ kind: 'waiting', attempt, of: sends });
-      if (await watcher.until(mono() + retryAfterMs)) {
-        return { ...base, status: 'open', openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
+  /** Send, wait for the port, resend while it stays closed. */
+  const sendAndWait = async (): Promise<OpenResult> => {
+    const watcher = new PortWatcher(service, deps, mono, {
+      intervalMs: req.probeIntervalMs ?? OPEN_DEFAULTS.probeIntervalMs,
+      timeoutMs: req.probeTimeoutMs ?? OPEN_DEFAULTS.probeTimeoutMs,
+    });
+    try {
+      let firstSentAt: number | undefined;
+      for (let attempt = 1; attempt <= sends; attempt++) {
+        const sentAt = await sendOne(attempt);
+        firstSentAt ??= sentAt;
+        req.onEvent?.({ kind: 'waiting', attempt, of: sends });
+        if (await watcher.until(mono() + retryAfterMs)) {
+          return { ...base, status: 'open', openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
+        }
       }
+    } finally {
+      watcher.close();
     }
+    throw noAnswerError(name, req.service, spec.port, Math.round((sends * retryAfterMs) / 1000), req.allow);
+  };
+
+  try {
+    if (!wait) {
+      await sendOne(1);
+      return { ...base, status: 'sent' };
+    }
+    return await sendAndWait();
   } finally {
-    watcher.close();
+    wipeKeys(keys);
   }
-  throw noAnswerError(name, req.service, spec.port, Math.round((sends * retryAfterMs) / 1000), req.allow);
 }

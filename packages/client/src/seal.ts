@@ -16,6 +16,7 @@ import {
   type ServerKeys,
   sealKnock,
   timeStep,
+  wipe,
 } from '@spa/shared';
 import type { Random } from './decoys.js';
 
@@ -28,6 +29,18 @@ export interface ProfileKeys {
 export function profileKeys(profile: ClientProfile): ProfileKeys {
   const server = deriveServerKeys(profile.serverSecret);
   return { client: deriveClientKeys(profile.clientSecret), server, mask: new LookupMask(server.header) };
+}
+
+/** Overwrite derived keys once a command is done with them. */
+export function wipeKeys(keys: ProfileKeys): void {
+  wipe(
+    keys.client.enc,
+    keys.client.mac,
+    keys.client.lookup,
+    keys.client.sequence,
+    keys.server.port,
+    keys.server.header,
+  );
 }
 
 /** The server's knock port at `nowMs` (rotating or fixed). */
