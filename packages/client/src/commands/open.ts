@@ -1,6 +1,5 @@
 /** `spa-client open SERVICE[@SERVER] [-- COMMAND…]`. */
 import { parseDurationSeconds } from '../duration.js';
-import { runCommand } from '../exec.js';
 import { parseAllow, parseCount, parseFamily } from '../flags.js';
 import { describeResult, resultJson } from '../format.js';
 import { type OpenEvent, type OpenRequest, openService } from '../open-service.js';
@@ -69,5 +68,7 @@ export async function run(target: string, command: readonly string[], opts: Open
     if (command.length > 0) process.stderr.write(`${describeResult(result)}\n`);
     else out(describeResult(result));
   }
-  return command.length > 0 ? runCommand(command) : 0;
+  if (command.length === 0) return 0;
+  const { runCommand } = await import('../exec.js');
+  return runCommand(command);
 }
