@@ -25,6 +25,8 @@ const SYSTEM_PACKAGES = [
   'ipset',
   'openssh-client',
   'openssh-server',
+  'tcpdump', // the demo's eavesdropper
+  'netcat-openbsd', // the demo's connection checks
 ];
 const BENCH_PACKAGES = ['fwknop-server', 'fwknop-client', 'hping3', 'gcc'];
 

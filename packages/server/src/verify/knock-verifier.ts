@@ -74,16 +74,16 @@ export class KnockVerifier {
 
   /**
    * Hold the tags of every step a knock may carry while the clock is anywhere in `step`
-   * (the window around the step's first and last millisecond), plus one step on each side
-   * so a knock just outside the window gets `stale`/`future`, not `client`
+   * (the window around the step's first and last millisecond); `lookupSteps` adds one step
+   * on each side so a knock just outside the window gets `stale`/`future`, not `client`
    * (docs/protocol.md §6). Only new steps cost HMACs.
    */
   roll(step: number): void {
     if (step === this.#step) return;
     const { stepSeconds, window } = this.#ctx;
     const start = stepStartMs(step, stepSeconds);
-    const first = Math.max(0, lookupSteps(start, stepSeconds, window).first - 1);
-    const last = lookupSteps(stepStartMs(step + 1, stepSeconds) - 1, stepSeconds, window).last + 1;
+    const first = lookupSteps(start, stepSeconds, window).first;
+    const last = lookupSteps(stepStartMs(step + 1, stepSeconds) - 1, stepSeconds, window).last;
     this.#table.retain(first, last);
     const held = new Set(this.#table.steps());
     for (let s = first; s <= last; s++) if (!held.has(s)) this.#table.addStep(s, this.#clients);

@@ -152,17 +152,15 @@ export class SpaLab {
     const pid = this.server?.pid;
     if (!pid) throw new Error('server not running');
     process.kill(pid, 'SIGUSR1');
-    // logs() parses afresh on every call: find the line by position, not by identity. Only the
-    // SIGUSR1 report carries replayEntries (the periodic one holds only what changed).
     const deadline = Date.now() + 3000;
-    for (;;) {
+    while (Date.now() < deadline) {
       const line = this.logs()
         .slice(before)
-        .find((l) => l.msg === 'counters' && 'replayEntries' in l);
+        .find((l) => l.msg === 'counters');
       if (line) return (line.counters ?? {}) as Record<string, number>;
-      if (Date.now() >= deadline) throw new Error('no counters line within 3000 ms of SIGUSR1');
       await sleep(20);
     }
+    throw new Error('the daemon did not log its counters within 3 s of SIGUSR1');
   }
 
   /** The nftables grant set elements, as `nft -j` prints them. */
