@@ -40,8 +40,10 @@
 
 import { createRequire } from 'node:module';
 import { CaptureError } from './errors.js';
-import { type CapturedPacket, type LinkType, parseFrame } from './frame.js';
+import { type LinkType, parseFrame } from './frame.js';
+import { OverlapDedupe } from './overlap-dedupe.js';
 import type { PacketHandler, PacketSource, RejectHandler } from './packet-source.js';
+import { TurnBudget } from './turn-budget.js';
 
 export interface PcapSourceOptions {
   /** Interface names from the configuration (`ip link`); `any` gives Linux cooked frames. */
@@ -66,17 +68,13 @@ export const DEFAULT_BUFFER_BYTES = 10 * 1024 * 1024;
  * the new handle existed are still read. With immediate mode a loop turn is enough; without it
  * (no libpcap.so) TPACKET_V3 hands frames over only when a block fills or after cap's 1000 ms
  * read timeout, hence 1.5 s. Frames matching only the old filter (an expired step) may still be
- * delivered during the overlap; frames matching both are delivered once (see isTwin).
+ * delivered during the overlap; frames matching both are delivered once (OverlapDedupe).
  */
 export const DEFAULT_OVERLAP_MS = 1500;
 export const DEFAULT_MAX_PACKETS_PER_TURN = 2000;
 export const DEFAULT_MAX_TURN_MS = 25;
-/** The turn's elapsed time is read every this many packets (a clock read costs ~30 ns). */
-const TURN_CLOCK_EVERY = 16;
 /** cap copies at most this many bytes per frame; libpcap's snaplen is 65535. */
 const FRAME_BUFFER_BYTES = 65536;
-/** Bound on packets remembered for de-duplication while handles overlap. */
-const MAX_OVERLAP_DEDUPE = 128;
 /** Replaced handles still open per interface; setFilter more often than this closes the oldest early. */
 const MAX_RETIRING = 4;
 const SUPPORTED_LINKS: readonly string[] = ['ETHERNET', 'LINKTYPE_LINUX_SLL', 'RAW', 'NULL'];
@@ -130,8 +128,8 @@ interface Slot {
   readonly device: string;
   current: Handle | undefined;
   retiring: Handle[];
-  /** Packets delivered while handles overlap, with the handles that already delivered them. */
-  overlapSeen: Array<{ packet: CapturedPacket; from: Handle[] }>;
+  /** Recognises the second copy of a frame captured by two overlapping handles. */
+  readonly dedupe: OverlapDedupe<Handle>;
 }
 
 export class PcapSource implements PacketSource {
@@ -140,14 +138,10 @@ export class PcapSource implements PacketSource {
   private readonly bufferBytes: number;
   private readonly now: () => number;
   private readonly overlapMs: number;
-  private readonly maxPacketsPerTurn: number;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private onPacket: PacketHandler = () => {};
   private onReject: RejectHandler = () => {};
-  private readonly maxTurnMs: number;
-  private packetsThisTurn = 0;
-  private turnStartedAt = 0;
-  private shedding = false;
+  private readonly budget: TurnBudget;
 
   constructor(options: PcapSourceOptions) {
     if (options.interfaces.length === 0) {
@@ -162,14 +156,16 @@ export class PcapSource implements PacketSource {
       device,
       current: undefined,
       retiring: [],
-      overlapSeen: [],
+      dedupe: new OverlapDedupe<Handle>(),
     }));
     this.filter = options.filter;
     this.bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     this.now = options.now ?? Date.now;
     this.overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
-    this.maxPacketsPerTurn = options.maxPacketsPerTurn ?? DEFAULT_MAX_PACKETS_PER_TURN;
-    this.maxTurnMs = options.maxTurnMs ?? DEFAULT_MAX_TURN_MS;
+    this.budget = new TurnBudget({
+      maxPackets: options.maxPacketsPerTurn ?? DEFAULT_MAX_PACKETS_PER_TURN,
+      maxMs: options.maxTurnMs ?? DEFAULT_MAX_TURN_MS,
+    });
   }
 
   /** Opens one handle per interface; throws CaptureError (nothing left open) if any fails. */
@@ -189,6 +185,7 @@ export class PcapSource implements PacketSource {
   /** Opens the new handles first; if any fails, throws and the old filter stays in force. */
   setFilter(filter: string): void {
     checkFilter(filter);
+    if (filter === this.filter) return; // no new handles (each costs ~45 ms and stays allocated)
     if (this.state !== 'running') {
       this.filter = filter;
       return;
@@ -263,7 +260,7 @@ export class PcapSource implements PacketSource {
     const link = linkName as LinkType;
     cap.on('packet', (nbytes: number) => {
       if (handle.closed) return;
-      if (!this.admit()) {
+      if (!this.budget.admit()) {
         this.onReject('overload');
         return;
       }
@@ -272,34 +269,10 @@ export class PcapSource implements PacketSource {
         this.onReject(result.reason);
         return;
       }
-      if (slot.retiring.length > 0 && isTwin(slot, handle, result.packet)) return;
+      if (slot.retiring.length > 0 && slot.dedupe.isTwin(handle, result.packet)) return;
       this.onPacket(result.packet, this.now());
     });
     return handle;
-  }
-
-  /**
-   * Per event-loop turn budget (see the header): false once this turn has handled
-   * maxPacketsPerTurn packets or spent maxTurnMs, until setImmediate marks the next turn.
-   */
-  private admit(): boolean {
-    if (this.shedding) return false;
-    if (this.packetsThisTurn === 0) {
-      this.turnStartedAt = performance.now();
-      setImmediate(() => {
-        this.packetsThisTurn = 0;
-        this.shedding = false;
-      }).unref();
-    }
-    this.packetsThisTurn++;
-    if (
-      this.packetsThisTurn >= this.maxPacketsPerTurn ||
-      (this.packetsThisTurn % TURN_CLOCK_EVERY === 0 &&
-        performance.now() - this.turnStartedAt > this.maxTurnMs)
-    ) {
-      this.shedding = true; // this packet is still handled, the following ones are shed
-    }
-    return true;
   }
 }
 
@@ -307,38 +280,7 @@ function retire(slot: Slot, handle: Handle): void {
   clearTimeout(handle.retireTimer);
   closeHandle(handle);
   slot.retiring = slot.retiring.filter((h) => h !== handle);
-  if (slot.retiring.length === 0) slot.overlapSeen.length = 0;
-}
-
-/**
- * While handles overlap, a frame matching several filters arrives once per handle. The first copy
- * is delivered and remembered; the same packet from each other handle is then dropped once. A
- * repeat from the same handle is a new packet (the replay check downstream deals with it).
- */
-function isTwin(slot: Slot, from: Handle, packet: CapturedPacket): boolean {
-  for (const entry of slot.overlapSeen) {
-    if (!entry.from.includes(from) && samePacket(entry.packet, packet)) {
-      entry.from.push(from);
-      return true;
-    }
-  }
-  if (slot.overlapSeen.length < MAX_OVERLAP_DEDUPE) slot.overlapSeen.push({ packet, from: [from] });
-  return false;
-}
-
-function samePacket(a: CapturedPacket, b: CapturedPacket): boolean {
-  if (
-    a.srcPort !== b.srcPort ||
-    a.dstPort !== b.dstPort ||
-    a.protocol !== b.protocol ||
-    a.srcAddress !== b.srcAddress ||
-    a.dstAddress !== b.dstAddress ||
-    a.payload.length !== b.payload.length
-  ) {
-    return false;
-  }
-  for (let i = 0; i < a.payload.length; i++) if (a.payload[i] !== b.payload[i]) return false;
-  return true;
+  if (slot.retiring.length === 0) slot.dedupe.clear();
 }
 
 function closeHandle(handle: Handle): void {
