@@ -1,7 +1,9 @@
 // Pure, bounds-checked parser of one captured frame: link header → IPv4/IPv6 → UDP or TCP SYN.
 // Attacker bytes come in; a typed result goes out. It never throws, reads no byte past
-// `frame.length`, loops a bounded number of times, and allocates only the result, the address
-// strings and a copy of the UDP payload (cap reuses its buffer for every packet).
+// `frame.length`, loops a bounded number of times, and allocates only for accepted packets: the
+// result, the address strings and a copy of the UDP payload (cap reuses its buffer for every
+// packet). Rejects return shared frozen results. Measured on the shared 2-core dev machine
+// (busy): ~0.3-0.8 µs per accepted 120-byte UDP frame, ~0.1 µs per reject.
 //
 // Reject codes, in the order the checks run (cheapest first):
 //   truncated   the frame ends before a fixed header or before the length a header declares
@@ -109,7 +111,13 @@ const TCP_SYN_MASK = TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK;
 
 const EMPTY = new Uint8Array(0);
 
-const reject = (reason: FrameReject): FrameResult => ({ ok: false, reason });
+// One frozen result per reason: rejecting (the flood path) allocates nothing.
+const REJECTS = Object.fromEntries(
+  FRAME_REJECTS.map((reason) => [reason, Object.freeze({ ok: false, reason })]),
+) as {
+  readonly [R in FrameReject]: FrameResult;
+};
+const reject = (reason: FrameReject): FrameResult => REJECTS[reason];
 const u16 = (f: Uint8Array, o: number): number => (f[o]! << 8) | f[o + 1]!;
 
 /** Parse one frame of the given link type. Never throws; `frame` is not retained. */
@@ -187,9 +195,7 @@ function parseIpv4(frame: Uint8Array, ip: number): FrameResult {
   const end = ip + totalLength;
   if (end > frame.length) return reject('truncated');
   if ((u16(frame, ip + IPV4_FLAGS_FRAGMENT) & IPV4_MF_AND_OFFSET) !== 0) return reject('fragment');
-  const src = ipv4Text(frame, ip + IPV4_SRC);
-  const dst = ipv4Text(frame, ip + IPV4_DST);
-  return parseTransport(frame, frame[ip + IPV4_PROTOCOL]!, ip + headerLength, end, 4, src, dst);
+  return parseTransport(frame, frame[ip + IPV4_PROTOCOL]!, ip + headerLength, end, 4, ip);
 }
 
 /** `ip` is the offset of an IPv6 header whose version nibble is already known to be 6. */
@@ -214,9 +220,7 @@ function parseIpv6(frame: Uint8Array, ip: number): FrameResult {
     next = frame[offset]!;
     offset += length;
   }
-  const src = ipv6Text(frame, ip + IPV6_SRC);
-  const dst = ipv6Text(frame, ip + IPV6_DST);
-  return parseTransport(frame, next, offset, end, 6, src, dst);
+  return parseTransport(frame, next, offset, end, 6, ip);
 }
 
 function parseTransport(
@@ -225,8 +229,7 @@ function parseTransport(
   start: number,
   end: number,
   family: 4 | 6,
-  srcAddress: string,
-  dstAddress: string,
+  ip: number,
 ): FrameResult {
   const available = end - start;
   if (protocol === PROTO_UDP) {
@@ -238,8 +241,8 @@ function parseTransport(
       ok: true,
       packet: {
         family,
-        srcAddress,
-        dstAddress,
+        srcAddress: sourceText(frame, family, ip),
+        dstAddress: destinationText(frame, family, ip),
         protocol: 'udp',
         srcPort: u16(frame, start),
         dstPort: u16(frame, start + 2),
@@ -256,8 +259,8 @@ function parseTransport(
       ok: true,
       packet: {
         family,
-        srcAddress,
-        dstAddress,
+        srcAddress: sourceText(frame, family, ip),
+        dstAddress: destinationText(frame, family, ip),
         protocol: 'tcp',
         srcPort: u16(frame, start),
         dstPort: u16(frame, start + 2),
@@ -267,6 +270,12 @@ function parseTransport(
   }
   return reject('ip-protocol');
 }
+
+// Addresses are formatted only for accepted packets (strings are the costliest part of a parse).
+const sourceText = (f: Uint8Array, family: 4 | 6, ip: number): string =>
+  family === 4 ? ipv4Text(f, ip + IPV4_SRC) : ipv6Text(f, ip + IPV6_SRC);
+const destinationText = (f: Uint8Array, family: 4 | 6, ip: number): string =>
+  family === 4 ? ipv4Text(f, ip + IPV4_DST) : ipv6Text(f, ip + IPV6_DST);
 
 // Payload copies are carved out of a private slab: allocating a small typed array costs ~450 ns
 // on Node 20 (measured), a slab slice ~100 ns. A slab region is handed out once and never written

@@ -132,7 +132,9 @@ describe('PcapSource on real interfaces (network namespace)', () => {
     const burst = r.packets.length;
     const overload = r.rejects.filter((x) => x === 'overload').length;
     assert.equal(burst + overload, 50);
-    assert.equal(burst, 16, `burst ${burst}: the 16th packet's clock read trips the 5 ms budget`);
+    // Exactly 16 when all 50 frames are read in one turn (the unit test checks the exact rule);
+    // the kernel may hand them over in two turns on a busy machine.
+    assert.ok(burst >= 16 && burst <= 32 && overload > 0, `burst ${burst}, overload ${overload}`);
   });
 
   test('device `any` (Linux cooked capture): each packet once, the outgoing copy rejected as link', (t) => {
