@@ -3,16 +3,18 @@
  * packet size. Per rate, three conditions:
  *   fwknop, fixed-port    at udp/62201, the port every fwknopd listens on;
  *   spa, stale-port       at a port spa watched some steps ago (attacker without the secret);
- *   spa, current-port     at the ports spa watches now, T-1, T, T+1 and the next one if the
- *                         run crosses a step (attacker with the server secret: a former client).
+ *   spa, current-port     at the ports spa watches now, T-1, T, T+1, following them at every step
+ *                         (attacker with the server secret: a former client; ./rolling-flood.ts).
  * The flood runs for the whole condition; samples stop at `floodSamples` or when the time
  * budget is spent (at least MIN_SAMPLES are taken).
  */
-import type { FloodRun, Rate } from './flood.js';
+import type { FloodRun, FloodSpec, Rate } from './flood.js';
 import { measureOpen, type OpenSample } from './latency.js';
 import type { BenchOptions } from './options.js';
 import type { FloodResult, Scenario } from './results.js';
 import type { Rig } from './rig.js';
+import { RollingFlood } from './rolling-flood.js';
+import { counterDelta, Spa } from './spa.js';
 import { fmtPct, summarize } from './stats.js';
 import type { GuardedSystem } from './system.js';
 
@@ -25,14 +27,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Condition {
   system: GuardedSystem;
   scenario: Scenario;
-  ports(nowMs: number, spanMs: number): number[];
+  start(spec: Omit<FloodSpec, 'dst' | 'ports'>): { stop(): Promise<FloodRun> };
 }
 
 function conditions(rig: Rig): Condition[] {
   return [
-    { system: rig.fwknop, scenario: 'fixed-port', ports: () => [62201] },
-    { system: rig.spa, scenario: 'stale-port', ports: (now, span) => [rig.spa.stalePort(now, span)] },
-    { system: rig.spa, scenario: 'current-port', ports: (now, span) => rig.spa.watchedDuring(now, span) },
+    { system: rig.fwknop, scenario: 'fixed-port', start: (spec) => rig.flood({ ...spec, ports: [62201] }) },
+    {
+      system: rig.spa,
+      scenario: 'stale-port',
+      start: (spec) => rig.flood({ ...spec, ports: [rig.spa.stalePort(Date.now(), spec.durationMs)] }),
+    },
+    { system: rig.spa, scenario: 'current-port', start: (spec) => new RollingFlood(rig, spec) },
   ];
 }
 
@@ -43,8 +49,8 @@ export function packetsFor(rate: Rate, ms: number): number {
 
 async function runCondition(rig: Rig, opts: BenchOptions, c: Condition, rate: Rate): Promise<FloodResult> {
   const spanMs = opts.floodWarmupMs + opts.floodBudgetMs + opts.openTimeoutMs * (MIN_SAMPLES + 1) + 1000;
-  const flood = rig.flood({
-    ports: c.ports(Date.now(), spanMs),
+  const before = c.system instanceof Spa ? await c.system.counterValues() : undefined;
+  const flood = c.start({
     size: c.system.packetSize,
     base64: c.system.base64,
     rate,
@@ -67,8 +73,10 @@ async function runCondition(rig: Rig, opts: BenchOptions, c: Condition, rate: Ra
   } finally {
     sent = await flood.stop();
   }
+  const after = c.system instanceof Spa ? await c.system.counterValues() : undefined;
   const opened = samples.filter((s) => s.ok).map((s) => s.ms);
   return {
+    daemon: counterDelta(before, after),
     system: c.system.name,
     scenario: c.scenario,
     rate,

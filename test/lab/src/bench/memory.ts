@@ -6,13 +6,15 @@
  * legit open every LEGIT_GAP_MS meanwhile adds to the replay store and shows the door still works.
  */
 
-import type { Flood } from './flood.js';
+import type { FloodRun } from './flood.js';
 import { packetsFor } from './flood-opens.js';
 import { measureOpen } from './latency.js';
 import type { BenchOptions } from './options.js';
 import { readRssMb, sampleRss } from './proc-stats.js';
 import type { MemoryResult } from './results.js';
 import type { Rig } from './rig.js';
+import { RollingFlood } from './rolling-flood.js';
+import { counterDelta, Spa } from './spa.js';
 import { slope } from './stats.js';
 import type { GuardedSystem, SystemName } from './system.js';
 
@@ -20,7 +22,7 @@ const SPOOF_NET = '198.18.0.0';
 const LEGIT_GAP_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function startFloods(rig: Rig, sys: GuardedSystem, opts: BenchOptions): Flood[] {
+function startFloods(rig: Rig, sys: GuardedSystem, opts: BenchOptions): { finished(): Promise<FloodRun> }[] {
   const ms = opts.memoryFloodMs;
   if (sys.name === 'fwknop') {
     const rate = opts.memoryRate;
@@ -37,9 +39,8 @@ function startFloods(rig: Rig, sys: GuardedSystem, opts: BenchOptions): Flood[] 
     ];
   }
   const half = Math.max(1, Math.round(opts.memoryRate / 2));
-  const floods = [
-    rig.flood({
-      ports: rig.spa.watchedDuring(Date.now(), ms + 1000),
+  const floods: { finished(): Promise<FloodRun> }[] = [
+    new RollingFlood(rig, {
       size: sys.packetSize,
       rate: half,
       durationMs: ms,
@@ -71,6 +72,8 @@ async function memoryRun(
   opts: BenchOptions,
   idleMb: number,
 ): Promise<MemoryResult> {
+  const spa = sys instanceof Spa ? sys : undefined;
+  const before = await spa?.counterValues();
   const sampler = sampleRss(sys.pid, 1000);
   const started = performance.now();
   const floods = startFloods(rig, sys, opts);
@@ -89,7 +92,9 @@ async function memoryRun(
   const secs = (performance.now() - started) / 1000;
   const half = points.filter(([t]) => t >= secs / 2);
   const sent = runs.reduce((a, r) => a + r.sent, 0);
+  const daemon = counterDelta(before, await spa?.counterValues());
   return {
+    daemon,
     system: sys.name,
     idleMb,
     endMb,

@@ -47,6 +47,8 @@ export interface FloodResult {
   summary: Summary;
   /** Samples not taken because the time budget ran out. */
   cutShort: boolean;
+  /** spa only: what its counters grew by during the condition (outcome → packets). */
+  daemon: Record<string, number> | undefined;
 }
 
 export interface CpuResult {
@@ -59,6 +61,8 @@ export interface CpuResult {
   usPerPacket: number;
   /** Packets the daemon says it handled (spa's counters); undefined when it cannot tell (fwknopd). */
   handled: number | undefined;
+  /** spa only: what its counters grew by (outcome → packets). */
+  daemon: Record<string, number> | undefined;
 }
 
 export interface MemoryResult {
@@ -74,6 +78,8 @@ export interface MemoryResult {
   legitAttempts: number;
   legitOpened: number;
   points: [number, number][];
+  /** spa only: what its counters grew by (outcome → packets). */
+  daemon: Record<string, number> | undefined;
 }
 
 export interface ScalingResult {

@@ -167,15 +167,14 @@ export class Spa implements GuardedSystem {
     return undefined;
   }
 
-  /** Packets the daemon's pipeline has handled so far (the sum of its counters), if it says. */
-  async handledPackets(): Promise<number | undefined> {
-    const line = await this.counters();
-    const counters = line?.counters;
+  /** The daemon's counters (packets by outcome: rejection reason, grant, capture shedding). */
+  async counterValues(): Promise<Record<string, number> | undefined> {
+    const counters = (await this.counters())?.counters;
     if (!counters || typeof counters !== 'object') return undefined;
-    return Object.values(counters as Record<string, unknown>).reduce<number>(
-      (sum, v) => sum + (typeof v === 'number' ? v : 0),
-      0,
-    );
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(counters as Record<string, unknown>))
+      if (typeof v === 'number') out[k] = v;
+    return out;
   }
 
   tail(): string {
@@ -186,3 +185,21 @@ export class Spa implements GuardedSystem {
     await this.proc.kill('SIGTERM', 3000);
   }
 }
+
+/** What the counters grew by between two readings; undefined if either is missing. */
+export function counterDelta(
+  before: Record<string, number> | undefined,
+  after: Record<string, number> | undefined,
+): Record<string, number> | undefined {
+  if (!before || !after) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/** Packets the daemon handled (every counted outcome). */
+export const handledCount = (delta: Record<string, number>): number =>
+  Object.values(delta).reduce((a, b) => a + b, 0);

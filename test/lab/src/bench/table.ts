@@ -67,7 +67,11 @@ export function rows(r: BenchResults): Row[] {
       p50: fmtMs(f.summary.p50),
       p99: fmtMs(f.summary.p99),
       n: `${f.opened}/${f.attempts}`,
-      note: `${fmtPct(f.openedWithin1s / f.attempts)} within 1 s`,
+      note:
+        `${fmtPct(f.openedWithin1s / f.attempts)} within 1 s` +
+        (f.daemon && f.scenario === 'current-port' && f.sent > 0
+          ? `; daemon saw ${fmtPct(Math.min(1, (f.daemon.client ?? 0) / f.sent))} of the flood`
+          : ''),
     });
   }
   for (const c of r.cpu) {
