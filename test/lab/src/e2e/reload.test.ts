@@ -1,5 +1,5 @@
 /**
- * Scenario 9 of issue 5: a reload (SIGHUP, through `spa-server reload`) adds a client without
+ * Scenario 9 of issue 5: a reload (`spa-server reload`, or a plain SIGHUP) adds a client without
  * dropping live grants; `spa-server revoke ADDRESS` ends one address's access at once, and
  * `revoke-client` + reload refuses a client's further knocks.
  * Hosts: alice on `client`, bob (added later) on `client2`.
@@ -29,10 +29,16 @@ describe('reload and revoke', () => {
     await spa?.teardown();
   });
 
-  async function reload(lab: SpaLab, clients: number): Promise<void> {
+  /** `spa-server reload` (SIGHUP through the pid file), or a plain `kill -HUP`; waits for the result. */
+  async function reload(lab: SpaLab, clients: number, via: 'cli' | 'signal'): Promise<void> {
     const mark = logMark(lab);
-    const r = await lab.serverCli(['reload']);
-    assert.equal(r.code, 0, `spa-server reload: ${r.stderr}`);
+    if (via === 'cli') {
+      const r = await lab.serverCli(['reload']);
+      assert.equal(r.code, 0, `spa-server reload: ${r.stderr}`);
+    } else {
+      assert.ok(lab.server?.pid);
+      process.kill(lab.server.pid, 'SIGHUP');
+    }
     const line = await waitForLogAfter(lab, mark, (l) => l.msg === 'reloaded' || /reload failed/.test(l.msg));
     assert.equal(line.msg, 'reloaded', JSON.stringify(line));
     assert.equal(line.clients, clients);
@@ -62,7 +68,7 @@ describe('reload and revoke', () => {
     assert.equal((await waitForRejection(lab, mark, bobHost.ipv4)).reason, 'client', 'bob before the reload');
     assert.equal(await reaches(bob, server.ipv4, 22, CLOSED_PROBE_MS), false);
 
-    await reload(lab, 2);
+    await reload(lab, 2, 'cli');
     assert.ok(lab.server?.running, 'the same daemon process');
     assert.ok((await alice.echo(held.handle, 'after reload\n')).ok, "alice's connection survived");
     assert.ok(await reaches(alice, server.ipv4, 22), 'alice can still connect anew');
@@ -92,7 +98,7 @@ describe('reload and revoke', () => {
     // revoke-client + reload: bob's next knock is refused; revoke ADDRESS ends his live grant.
     const rc = await lab.serverCli(['revoke-client', 'bob']);
     assert.equal(rc.code, 0, rc.stderr);
-    await reload(lab, 2);
+    await reload(lab, 2, 'signal');
     await revokeGrants(lab, bobHost.ipv4);
     await waitClosed(bob, server.ipv4, 22, 3000);
     mark = logMark(lab);
