@@ -152,6 +152,14 @@ export class PcapSource implements PacketSource {
       );
     }
     checkFilter(options.filter);
+    const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    if (!Number.isInteger(bufferBytes) || bufferBytes < FRAME_BUFFER_BYTES || bufferBytes > 0x7fffffff) {
+      throw new CaptureError(
+        'capture-open',
+        `capture buffer of ${String(bufferBytes)} bytes is out of range`,
+        'use an integer number of bytes between 64 KiB and 2 GiB (default 10 MiB)',
+      );
+    }
     this.slots = [...new Set(options.interfaces)].map((device) => ({
       device,
       current: undefined,
@@ -159,7 +167,7 @@ export class PcapSource implements PacketSource {
       dedupe: new OverlapDedupe<Handle>(),
     }));
     this.filter = options.filter;
-    this.bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    this.bufferBytes = bufferBytes;
     this.now = options.now ?? Date.now;
     this.overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
     this.budget = new TurnBudget({
