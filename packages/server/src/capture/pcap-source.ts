@@ -21,19 +21,21 @@
 //   both blocking the event loop; a filter switch therefore costs ~45 ms per interface.
 // - On readable, the native side calls pcap_dispatch until the ring is empty: a flood that
 //   arrives faster than we drain it never yields to the event loop (upstream issue #95).
-//   Measured with test/capture/_flood-measure.ts (veth pair in a namespace, one process blasting
-//   ~90-210 k frames/s at the filtered UDP port with pcap_sendpacket; 2 cores shared with other
-//   busy processes, load 5-8, so treat these as orders of magnitude), "burst" = time handling
-//   frames without the event loop turning, "gap" = worst lateness of a 10 ms interval timer:
-//     handler cost   no shedding                      shedding (defaults)
-//     ~0 µs          burst 15 ms,  gap 98 ms          burst 25 ms, gap 104 ms (scheduler noise)
-//     5 µs           burst 193 ms, gap 206 ms         burst 33 ms, gap 39 ms, 465 shed
-//     20 µs          burst 290 ms-1.5 s, gap ≤ 1.5 s  burst 37-190 ms*, 5-15 k shed
-//   (* the process was also descheduled mid-burst; with 2000 packets/turn alone it was 40 ms.)
+//   Measured with test/capture/_flood-measure.ts: a veth pair in a namespace, one process blasting
+//   135-185 k frames/s at the filtered UDP port (pcap_sendpacket), a busy-wait per packet standing
+//   in for verification; "burst" = longest time handling frames without the loop turning, "gap" =
+//   worst lateness of a 10 ms timer. 2 shared cores (load 3-4; gaps beyond the burst are the
+//   scheduler), so read these as orders of magnitude:
+//     handler cost   no shedding: burst / gap       shedding (2000 packets or 25 ms): burst / gap
+//     ~0 µs          42 ms / 164 ms                 17 ms / 73 ms (nothing shed)
+//     5 µs           160 ms / 164 ms                29 ms / 33 ms (4.4 k of 184 k shed)
+//     20 µs          162 ms / 166 ms; at load 8:    29 ms / 88 ms (1.7 k shed)
+//                    290 ms - 1.5 s
 //   So a flood that outruns the handler does starve timers and I/O. Hence a per-turn budget:
 //   after `maxPacketsPerTurn` packets or `maxTurnMs` in one event-loop turn, the rest of the
 //   burst is dropped unparsed and reported as 'overload' until setImmediate marks the next turn.
-//   Shedding costs ~1-2 µs per frame (cap's memcpy + MakeCallback), so the ring then drains.
+//   A shed frame skips parsing and the handler (only cap's copy and callback remain), so the
+//   ring drains and the loop turns.
 // - cap fixes snaplen at 65535, so every ring slot is ~64 KiB (veth with offloads) or ~128 KiB
 //   (`lo`, 64 KiB MTU): measured, a 10 MiB ring held 160 frames on veth and 80 on `lo` when the
 //   loop was busy. Frames beyond that are dropped by the kernel until the loop reads the ring.

@@ -15,7 +15,7 @@ export interface TurnBudgetOptions {
   nextTurn?: (fn: () => void) => void;
 }
 
-/** The elapsed time is read every this many packets (a clock read costs ~30 ns). */
+/** The elapsed time is read every this many packets, not on every one. */
 export const CLOCK_EVERY = 16;
 
 export class TurnBudget {
