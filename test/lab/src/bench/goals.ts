@@ -2,6 +2,8 @@
  * The issue's goals for spa, checked against one run's results. Goals are reported, never
  * enforced: a missed goal says what limits it and what would lift it (`whenMissed`).
  */
+
+import { LIMITS as WHEN_MISSED } from './limits.js';
 import type { BenchResults } from './results.js';
 import { fmtMs, fmtPct } from './stats.js';
 
@@ -13,44 +15,6 @@ export interface GoalCheck {
   met: boolean | undefined;
   whenMissed: string;
 }
-
-/** What limits each goal and what would lift it: shown for the goals a run misses. */
-const WHEN_MISSED = {
-  latency:
-    'The knock path is capture (libpcap in immediate mode: one wake-up per packet) → verify (~0.1 ms of ' +
-    'JavaScript crypto) → the replay store write → one `add element` line to the long-lived `nft -i`. The ' +
-    '"method floor" row shows how much of the number is the machine itself (the prober connecting to a port ' +
-    'that is already open); on a busy 2-core machine the scheduler adds milliseconds to every step.',
-  stale:
-    'Packets to an unwatched port are dropped by the kernel BPF filter and never reach the daemon, so a miss ' +
-    'here is the machine itself saturated: the flood sender, the kernel and both daemons share 2 cores.',
-  current:
-    'Every forged packet at a watched port costs the daemon a wake-up, a native→JavaScript callback, a few ' +
-    'typed-array allocations, one HChaCha20 and one Map lookup, on one JavaScript thread. When the flood ' +
-    'outruns that, the capture sheds whole bursts ("overload") and the legit knock can be among them. An ' +
-    'in-kernel pre-check of the masked lookup tag (XDP/eBPF, which needs only the header key) would drop ' +
-    'forged packets before the daemon sees them.',
-  cpu:
-    'perf shows the cost spread over per-packet overheads, not the checks: wake-ups and context switches ' +
-    "(immediate capture), the native→JS callback (cap's MakeCallback), typed arrays and strings made per " +
-    'frame (subarray, DataView, the source address as text). The checks themselves (HChaCha20 + Map) take ' +
-    '~1 µs (step 5). Reading the ring in batches (one callback per burst), parsing into preallocated ' +
-    'buffers and formatting addresses only after a packet verifies would lift it.',
-  memory:
-    'The idle footprint is Node itself (V8 heap, code, libuv) plus the loaded modules (pino, commander, ' +
-    'smol-toml, the noble libraries, libpcap with a 10 MiB capture ring); a flood adds nothing that stays. ' +
-    'A smaller capture ring, `--max-semi-space-size`, or not loading the CLI modules into the daemon would lift it.',
-  scaling:
-    'The lookup is one Map probe whatever the number of clients; a larger table only costs cache misses. ' +
-    'A flat open-addressing table of the 48-bit keys would lift it.',
-  configLoad:
-    'TOML parsing and the per-client checks dominate; deriving subkeys is deferred to first use. A faster ' +
-    'TOML reader or a binary client list would lift it.',
-  startup:
-    'The "node start-up alone" row is the floor: Node needs that much before any of our code runs. The rest is ' +
-    'loading modules (commander, smol-toml, the noble ciphers) and reading the profile. Bundling the client ' +
-    'into one file, importing per command, or a V8 start-up snapshot (node --snapshot-blob) lift it.',
-} as const;
 
 const fmtRate = (r: number | 'max') => (r === 'max' ? 'max' : r.toLocaleString('en-US'));
 

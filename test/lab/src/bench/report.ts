@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkGoals } from './goals.js';
 import type { BenchResults } from './results.js';
+import { fmtInt, fmtMs, fmtPct } from './stats.js';
 import { renderSvg } from './svg.js';
 import { HEADER, type Row, rows } from './table.js';
 
@@ -31,6 +32,68 @@ const METHOD = [
   '- **Client start-up (6).** Wall time of `spa-client open ssh --no-wait`, process start to exit, run inside the client namespace.',
 ];
 
+const FWKNOP_WHY =
+  'Why fwknopd is slower and falls over under a flood (its defaults, as packaged): it polls libpcap and ' +
+  'sleeps 100 ms between polls (PCAP_LOOP_SLEEP), so a packet waits up to 100 ms before it is read; it ' +
+  'then runs `iptables` as a separate process for the rule (and to check rule expiry). Each forged packet ' +
+  'costs it an HMAC check and two log lines ("Error creating fko context ... HMAC_COMPAREFAIL"); once a ' +
+  'flood arrives faster than it drains its capture buffer between polls, the legit packet waits behind ' +
+  'the flood or is dropped with it. Because its port is fixed, every attacker knows where to aim.';
+
+const share = (n: number, d: number) => (d > 0 ? n / d : Number.NaN);
+
+/** Plain-language comparison lines computed from the results. */
+export function findings(r: BenchResults): string[] {
+  const out: string[] = [];
+  const spa = r.latency.find((l) => l.system === 'spa');
+  const fw = r.latency.find((l) => l.system === 'fwknop');
+  if (spa && fw && spa.summary.n && fw.summary.n) {
+    out.push(
+      `**Open latency:** spa median ${fmtMs(spa.summary.p50)} ms (p99 ${fmtMs(spa.summary.p99)} ms), ` +
+        `fwknopd median ${fmtMs(fw.summary.p50)} ms (p99 ${fmtMs(fw.summary.p99)} ms): spa opens about ` +
+        `${Math.round(fw.summary.p50 / spa.summary.p50)}× sooner.`,
+    );
+  }
+  const byScenario = (sc: string) => r.flood.filter((f) => f.scenario === sc);
+  const describe = (list: typeof r.flood) =>
+    list
+      .map(
+        (f) =>
+          `${f.rate === 'max' ? `max (${fmtInt(f.sentRate)}/s)` : `${fmtInt(f.rate)}/s`} ${fmtPct(share(f.openedWithin1s, f.attempts))}`,
+      )
+      .join(', ');
+  if (r.flood.length) {
+    out.push(
+      `**Opens within 1 s under a flood:** fwknopd (flood at its port): ${describe(byScenario('fixed-port'))}. ` +
+        `spa, flood at a stale knock port: ${describe(byScenario('stale-port'))}. ` +
+        `spa, flood at the current knock ports: ${describe(byScenario('current-port'))}.`,
+    );
+  }
+  const cpuAt = (sys: string, rate: number) => r.cpu.find((c) => c.system === sys && c.rate === rate);
+  const fwCpu = cpuAt('fwknop', 1000);
+  const spaCpu = cpuAt('spa', 1000);
+  const spaTop = r.cpu.filter((c) => c.system === 'spa').sort((a, b) => b.rate - a.rate)[0];
+  if (fwCpu && spaCpu && spaTop) {
+    out.push(
+      `**CPU per forged packet:** at 1,000/s fwknopd ${fwCpu.usPerPacket.toFixed(1)} µs, spa ${spaCpu.usPerPacket.toFixed(1)} µs ` +
+        `(each packet wakes it); at ${fmtInt(spaTop.rate)}/s spa ${spaTop.usPerPacket.toFixed(1)} µs per packet sent` +
+        (spaTop.handled
+          ? ` (${((spaTop.cpuMs * 1000) / spaTop.handled).toFixed(1)} µs per packet it read)`
+          : '') +
+        '. fwknopd does less per packet but reads far fewer of them.',
+    );
+  }
+  const ms = r.memory.find((m) => m.system === 'spa');
+  const mf = r.memory.find((m) => m.system === 'fwknop');
+  if (ms && mf) {
+    out.push(
+      `**Memory:** spa ${ms.idleMb.toFixed(0)} MB idle, ${ms.endMb.toFixed(0)} MB after the flood (peak ${ms.maxMb.toFixed(0)}); ` +
+        `fwknopd ${mf.idleMb.toFixed(1)} → ${mf.endMb.toFixed(1)} MB. A C daemon is far smaller; spa pays for Node.`,
+    );
+  }
+  return out;
+}
+
 export function renderMarkdown(r: BenchResults, svgName: string): string {
   const m = r.machine;
   const goals = checkGoals(r);
@@ -55,6 +118,9 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
     '',
     `![open latency and opens under flood, spa vs fwknopd](${svgName})`,
     '',
+    ...(r.latency.length || r.flood.length
+      ? ['## What the numbers say', '', ...findings(r).map((l) => `- ${l}`), '', FWKNOP_WHY, '']
+      : []),
     '## Results',
     '',
     ...mdTable(rows(r)),
