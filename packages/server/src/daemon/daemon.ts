@@ -98,9 +98,9 @@ export class Daemon {
     log.info({ replay: store.loaded }, 'replay store loaded');
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
+    let guardUp = false;
     try {
       firewall = deps.firewall ?? defaultFirewall(config.firewall, opts.logger, clock);
-      await firewall.start(guardedPorts(config.services));
       // A roll can happen inside the capture's packet callback: apply the new filter on the
       // next turn of the event loop, never re-entering the capture from its own dispatch.
       const arm: FilterArm = { source: undefined, live: true };
@@ -122,7 +122,14 @@ export class Daemon {
         source = defaultSource(config, pipeline.filter, clock);
       }
       arm.source = source;
-      source.start(pipeline.handle, pipeline.captureReject);
+      // Capture opens before the guard goes up: a capture that cannot start (bad interface, no
+      // permission) must leave the firewall untouched. Knocks in the few ms between the two are
+      // dropped (the client resends).
+      source.start((packet, at) => {
+        if (guardUp) pipeline.handle(packet, at);
+      }, pipeline.captureReject);
+      await firewall.start(guardedPorts(config.services));
+      guardUp = true;
       writePidFile(config.stateDir);
       const daemon = new Daemon(opts, { loadConfig, clock, source, firewall, store, pipeline, arm });
       daemon.#armStepTimer();
@@ -143,7 +150,8 @@ export class Daemon {
       return daemon;
     } catch (err) {
       source?.stop();
-      if (firewall) await firewall.stop(config.firewall.onStop).catch(() => undefined);
+      // Before the guard was up, `keep` only ends the firewall's helper process: no change.
+      if (firewall) await firewall.stop(guardUp ? config.firewall.onStop : 'keep').catch(() => undefined);
       store.close();
       throw err;
     }

@@ -47,10 +47,13 @@ export class KnockVerifier {
   #step = -1;
 
   constructor(setup: VerifierSetup) {
-    this.#clients = [...setup.clients].map((def) => ({
-      client: { def, prepared: prepareClient(def.keys) },
-      lookupKey: def.keys.lookup,
-    }));
+    // A revoked key is not in the table at all: its knocks cost no MAC and get `client`.
+    this.#clients = [...setup.clients]
+      .filter((def) => !def.revoked)
+      .map((def) => ({
+        client: { def, prepared: prepareClient(def.keys) },
+        lookupKey: def.keys.lookup,
+      }));
     this.#ctx = {
       mask: new LookupMask(setup.headerKey),
       table: this.#table,
