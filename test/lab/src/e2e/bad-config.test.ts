@@ -132,13 +132,11 @@ describe('bad configuration', () => {
   });
 
   /*
-   * KNOWN BUG (fails until fixed in packages/server): Daemon.start (src/daemon/daemon.ts) runs
-   * firewall.start() — creating `table inet spa` with the guard that drops 22 and 80 — before it
-   * opens the capture. When the capture cannot open (here: no such interface), the catch calls
-   * firewall.stop(on_stop) and with the default on_stop = "keep" the table stays: the run exits 1
-   * yet has hidden the guarded services. Expected: nothing touched when start fails.
+   * Regression: Daemon.start once raised the guard before opening the capture, so a capture
+   * that could not open (no such interface) left `table inet spa` behind with the guarded
+   * ports dropped. Capture now opens first.
    */
-  test('12c. BUG: a capture interface that does not exist: clear error, non-zero exit, firewall untouched', async (t) => {
+  test('12c. a capture interface that does not exist: clear error, non-zero exit, firewall untouched', async (t) => {
     if (!labAvailable(t) || !spa) return;
     const file = join(spa.dir, 'bad-interface.toml');
     writeFileSync(
