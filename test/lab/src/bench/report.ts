@@ -80,7 +80,8 @@ export function findings(r: BenchResults): string[] {
         (spaTop.handled
           ? ` (${((spaTop.cpuMs * 1000) / spaTop.handled).toFixed(1)} µs per packet it read)`
           : '') +
-        '. fwknopd does less per packet but reads far fewer of them.',
+        '. At low rates fwknopd spends less CPU per packet than spa; it fails under a flood because it reads ' +
+        'packets only between 100 ms sleeps, not for lack of CPU.',
     );
   }
   const ms = r.memory.find((m) => m.system === 'spa');
@@ -114,7 +115,7 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
     `| node | ${m.node} |`,
     `| spa | spa-server ${m.spa} |`,
     `| fwknop | fwknopd ${m.fwknop} (Debian package) |`,
-    `| load average at start | ${m.loadAtStart.toFixed(2)} |`,
+    `| load average (1 min) at start / end | ${m.loadAtStart.toFixed(2)} / ${(m.loadAtEnd ?? Number.NaN).toFixed(2)} (other work on the machine makes numbers noisy) |`,
     '',
     `![open latency and opens under flood, spa vs fwknopd](${svgName})`,
     '',

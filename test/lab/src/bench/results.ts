@@ -14,6 +14,8 @@ export interface MachineInfo {
   fwknop: string;
   /** 1-minute load average when the run started (others' work makes numbers noisy). */
   loadAtStart: number;
+  /** Same, when the run ended. */
+  loadAtEnd?: number;
 }
 
 export interface LatencyResult {

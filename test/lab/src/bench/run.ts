@@ -11,7 +11,7 @@
  * non-zero only if it could not measure.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canBuildLab } from '../lab/index.js';
 import { cpuPhase } from './cpu.js';
@@ -153,6 +153,7 @@ async function main(): Promise<number> {
     rmSync(tmp, { recursive: true, force: true });
   }
   results.durationS = (performance.now() - started) / 1000;
+  results.machine.loadAtEnd = loadavg()[0] ?? Number.NaN;
   printTable(results);
   const path = writeReport(results, opts.outDir);
   log(`bench report: ${path}`);
