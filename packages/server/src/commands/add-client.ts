@@ -74,7 +74,10 @@ export function addClient(opts: AddClientOptions, io: Io): string {
   const uri = clientProfileUri(next, opts.name);
   io.out(uri);
   io.err(`added client "${opts.name}" (services: ${services.join(', ')}) to ${current.file}`);
-  io.err(`import it on the client with: spa-client import '${uri}'`);
+  // The profile holds the client's key: print it once (stdout), never into stderr/journal too.
+  io.err(
+    'give the spa:// line on stdout to the client, over a safe channel; it imports it with: spa-client import -',
+  );
   io.err(RELOAD_HINT);
   return uri;
 }

@@ -38,7 +38,8 @@ describe('init → add-client → profile', () => {
     const lines = r.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^spa:\/\/v1\//);
-    assert.ok(r.stderr.includes(`spa-client import '${lines[0]}'`));
+    assert.match(r.stderr, /spa-client import -/);
+    assert.ok(!r.stderr.includes('spa://'), 'the profile (it holds the key) is not repeated on stderr');
     assert.match(r.stderr, /systemctl reload spa-server/);
     assert.match(r.stderr, /kill -HUP/);
   });
