@@ -39,7 +39,7 @@ describe('init → add-client → profile', () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^spa:\/\/v1\//);
     assert.match(r.stderr, /spa-client import -/);
-    assert.ok(!r.stderr.includes('spa://'), 'the profile (it holds the key) is not repeated on stderr');
+    assert.ok(!r.stderr.includes(lines[0]!), 'the profile (it holds the key) is not repeated on stderr');
     assert.match(r.stderr, /systemctl reload spa-server/);
     assert.match(r.stderr, /kill -HUP/);
   });
