@@ -4,7 +4,7 @@
  * Every secret is 256 bits. Subkeys come from HKDF-SHA256 (RFC 5869) with a fixed salt
  * and one `info` string per purpose, so a key used for one job is never used for another.
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, fromBase32, fromHex, toBase32, toHex, utf8 } from './bytes.js';
 import { assertBytes, SpaError } from './errors.js';
@@ -40,23 +40,27 @@ export interface ServerKeys {
   readonly header: Uint8Array;
 }
 
-function subkey(secret: Uint8Array, info: string): Uint8Array {
-  return hkdf(sha256, secret, HKDF_SALT, utf8(`spa/v1 ${info}`), 32);
+/** HKDF (RFC 5869): one extract per secret, one expand per purpose. */
+function subkeys<P extends string>(
+  secret: Uint8Array,
+  kind: string,
+  purposes: readonly P[],
+): Record<P, Uint8Array> {
+  const prk = extract(sha256, secret, HKDF_SALT);
+  const out = {} as Record<P, Uint8Array>;
+  for (const p of purposes) out[p] = expand(sha256, prk, utf8(`spa/v1 ${kind} ${p}`), 32);
+  prk.fill(0);
+  return out;
 }
 
 export function deriveClientKeys(secret: Uint8Array): ClientKeys {
   assertBytes(secret, SECRET_LENGTH, 'client secret');
-  return {
-    enc: subkey(secret, 'client enc'),
-    mac: subkey(secret, 'client mac'),
-    lookup: subkey(secret, 'client lookup'),
-    sequence: subkey(secret, 'client sequence'),
-  };
+  return subkeys(secret, 'client', ['enc', 'mac', 'lookup', 'sequence'] as const);
 }
 
 export function deriveServerKeys(secret: Uint8Array): ServerKeys {
   assertBytes(secret, SECRET_LENGTH, 'server secret');
-  return { port: subkey(secret, 'server port'), header: subkey(secret, 'server header') };
+  return subkeys(secret, 'server', ['port', 'header'] as const);
 }
 
 /** A new secret from caller-supplied random bytes (the core never draws randomness). */
