@@ -139,6 +139,9 @@ function build(pnpm) {
   step('building (tsc -b)');
   const r = run(pnpm[0], [...pnpm.slice(1), 'exec', 'tsc', '-b'], { cwd: root });
   if (r.status !== 0) fail('TypeScript build failed', 'fix the type errors printed above');
+  // spa-client as one module: it starts before every ssh, so load time matters.
+  const b = run(process.execPath, [join(root, 'packages/client/scripts/bundle.mjs')], { cwd: root });
+  if (b.status !== 0) fail('bundling spa-client failed', 'see the esbuild output above');
 }
 
 checkNode();

@@ -66,6 +66,9 @@ try {
     recursive: true,
     filter: (src) => !src.endsWith('.tsbuildinfo'),
   });
+  // The one-file bundle (scripts/bundle.mjs) is what bin/ loads first, for start-up time.
+  const bundle = join(clientDir, 'dist/spa-client.mjs');
+  if (existsSync(bundle)) cpSync(bundle, join(stage, 'dist/spa-client.mjs'));
   cpSync(join(clientDir, 'README.md'), join(stage, 'README.md'));
   for (const [name, v] of Object.entries(vendored)) {
     const to = join(stage, 'node_modules', name);
@@ -88,7 +91,7 @@ try {
     engines: { node: '>=20' },
     bin: pkg.bin,
     exports: pkg.exports,
-    files: ['bin', 'dist/src', 'README.md'],
+    files: ['bin', 'dist/src', 'dist/spa-client.mjs', 'README.md'],
     dependencies,
     bundleDependencies: Object.keys(dependencies),
   };

@@ -7,12 +7,17 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ClientError } from './errors.js';
 
+/** The client's version, from its package.json (one level up from the bundle, two from dist/src). */
 function version(): string {
-  try {
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-  } catch {
-    return 'unknown';
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
+      if (pkg.name === '@spa/client') return pkg.version;
+    } catch {
+      // try the next one
+    }
   }
+  return 'unknown';
 }
 
 const CONFIG_HELP = 'profile file (default: $SPA_CLIENT_CONFIG, else ~/.config/spa/client.toml)';
