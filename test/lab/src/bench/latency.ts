@@ -13,6 +13,9 @@ import type { GuardedSystem } from './system.js';
 /** A closed port drops the SYN; no answer within this long counts as closed. */
 const CLOSED_CHECK_MS = 25;
 const PROBE_INTERVAL_MS = 1;
+/** Spin-probe this often for the first FAST_WINDOW_MS (resolution where spa's opens happen). */
+const FAST_INTERVAL_MS = 0.25;
+const FAST_WINDOW_MS = 25;
 const MAX_TRIES = 20;
 
 export interface OpenSample {
@@ -47,6 +50,8 @@ export async function measureOpen(
       host: rig.server.ipv4,
       port: sys.guardedPort,
       intervalMs: PROBE_INTERVAL_MS,
+      fastIntervalMs: FAST_INTERVAL_MS,
+      fastWindowMs: FAST_WINDOW_MS,
       timeoutMs,
     });
     if (r.ok) return { ok: true, ms: r.ms };
@@ -78,6 +83,8 @@ export async function floorPhase(rig: LatencyRig, n: number): Promise<Summary> {
       host: rig.server.ipv4,
       port: OPEN_PORT,
       intervalMs: PROBE_INTERVAL_MS,
+      fastIntervalMs: FAST_INTERVAL_MS,
+      fastWindowMs: FAST_WINDOW_MS,
       timeoutMs: 1000,
     });
     if (r.ok) values.push(r.ms);

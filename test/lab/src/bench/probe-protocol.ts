@@ -5,7 +5,8 @@
  *
  * One `open` measures one sample with the same definition for every system:
  *   t0 = just before the SPA datagram (bytes made by the parent) is handed to the kernel;
- *   then a TCP connect to the guarded port every `intervalMs` (each attempt from `source`);
+ *   then a TCP connect to the guarded port every `fastIntervalMs` (spinning) during the first
+ *   `fastWindowMs`, every `intervalMs` after that (each attempt from `source`);
  *   end = the first attempt's `connect` event. `ms` = end - t0.
  */
 
@@ -23,6 +24,8 @@ export interface OpenRequest {
   host: string;
   port: number;
   intervalMs: number;
+  fastIntervalMs: number;
+  fastWindowMs: number;
   timeoutMs: number;
 }
 
