@@ -110,7 +110,7 @@ export function anomalies(r: BenchResults): string[] {
     out.push(
       `spa counted more packets than were sent (${doubled.join('; ')}): at a step roll the new capture handle ` +
         'overlaps the old one for 1.5 s, and under a flood packets matching both filters are delivered twice ' +
-        '(the overlap de-duplication remembers only the last 128). A legit knock read twice is then refused as ' +
+        '(the overlap de-duplication remembers only its first 128 packets). A legit knock read twice is then refused as ' +
         'a replay the second time, harmlessly, but the daemon does the work twice during the overlap.',
     );
   }
