@@ -44,7 +44,8 @@ export const LIMITS = {
   configLoad:
     '`loadConfig` parses the TOML and checks every [clients.NAME] table (subkeys are derived lazily). Before it listens the daemon also derives four HKDF subkeys per client and fills the lookup table (the "ready" figure), which takes several times longer at 10,000 clients; deriving in a worker, or keeping derived lookup keys in the state directory, would lift that.',
   startup:
-    'The "node start-up alone" row is the floor: Node needs that long before any of our code runs. The rest ' +
-    'is loading modules (commander, smol-toml, the noble ciphers) and reading the profile. Bundling the ' +
-    'client into one file, importing per command, or a V8 start-up snapshot (node --snapshot-blob) lift it.',
+    'The "node start-up alone" row is the floor: Node needs that long before any of our code runs. ' +
+    'spa-client then loads one bundled module (dist/spa-client.mjs, when built), reads the profile, seals ' +
+    'and sends. A V8 start-up snapshot (node --snapshot-blob) or fewer dependencies in the bundle would lift ' +
+    'it further; the floor itself only a non-Node client would.',
 } as const;
