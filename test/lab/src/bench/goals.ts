@@ -76,7 +76,7 @@ export function checkGoals(r: BenchResults): GoalCheck[] {
     goal: 'resident memory ≤ 80 MB and flat under a 60 s flood',
     value: mem
       ? `idle ${mem.idleMb.toFixed(1)} MB, end ${mem.endMb.toFixed(1)} MB, max ${mem.maxMb.toFixed(1)} MB, ` +
-        `${mem.slopeMbPerMin >= 0 ? '+' : ''}${mem.slopeMbPerMin.toFixed(1)} MB/min (2nd half)`
+        `${mem.slopeMbPerMin >= 0 ? '+' : ''}${mem.slopeMbPerMin.toFixed(1)} MB/min baseline growth (2nd half)`
       : '–',
     met: mem ? mem.maxMb <= 80 && mem.slopeMbPerMin <= 2 : undefined,
     whenMissed: WHEN_MISSED.memory,

@@ -35,7 +35,8 @@ export const LIMITS = {
     'An idle daemon (smaps): ~39 MB are the pages of the node binary itself (any Node program has them), ' +
     "20 MB the capture ring (libpcap's mmap ring for the 10 MiB buffer the daemon asks for) and ~17 MB " +
     'heap. The peaks 30 s apart are the step rolls: the new capture handle, with a ring of its own, overlaps ' +
-    'the old one for 1.5 s. A flood adds nothing that stays. A 2 MiB buffer (still thousands of packets of ' +
+    'the old one for 1.5 s. Under the flood RSS rises by ~5 MB at first (the JavaScript heap at its working ' +
+    'size) and then stays flat apart from those peaks. A 2 MiB buffer (still thousands of packets of ' +
     'slack) would bring it to about 65 MB with peaks near 70; one handle whose filter does not change every ' +
     'step (the whole knock range, the port checked in the daemon) would remove the peaks.',
   scaling:

@@ -15,7 +15,7 @@ import type { MemoryResult } from './results.js';
 import type { Rig } from './rig.js';
 import { RollingFlood } from './rolling-flood.js';
 import { counterDelta, Spa } from './spa.js';
-import { slope } from './stats.js';
+import { envelopeSlope } from './stats.js';
 import type { GuardedSystem, SystemName } from './system.js';
 
 const SPOOF_NET = '198.18.0.0';
@@ -91,6 +91,7 @@ async function memoryRun(
   const points = sampler.stop();
   const secs = (performance.now() - started) / 1000;
   const half = points.filter(([t]) => t >= secs / 2);
+  const windowS = Math.max(1, Math.round(secs / 12));
   const sent = runs.reduce((a, r) => a + r.sent, 0);
   const daemon = counterDelta(before, await spa?.counterValues());
   return {
@@ -99,7 +100,7 @@ async function memoryRun(
     idleMb,
     endMb,
     maxMb: Math.max(...points.map(([, mb]) => mb)),
-    slopeMbPerMin: slope(half) * 60,
+    slopeMbPerMin: envelopeSlope(half, windowS) * 60,
     floodSeconds: secs,
     sent,
     sentRate: runs.reduce((a, r) => a + r.rate, 0),

@@ -72,7 +72,7 @@ export interface MemoryResult {
   idleMb: number;
   endMb: number;
   maxMb: number;
-  /** Least-squares growth over the second half of the flood, MB per minute. */
+  /** Growth of the lower envelope (5 s minima) over the second half of the flood, MB per minute. */
   slopeMbPerMin: number;
   floodSeconds: number;
   sent: number;

@@ -69,3 +69,17 @@ export function slope(points: readonly (readonly [number, number])[]): number {
   }
   return den === 0 ? Number.NaN : num / den;
 }
+
+/**
+ * Slope of the lower envelope: the minimum of each `windowS`-second window, then least squares.
+ * Short spikes (a second capture ring during a step roll) do not move it; steady growth does.
+ */
+export function envelopeSlope(points: readonly (readonly [number, number])[], windowS: number): number {
+  const windows = new Map<number, [number, number]>();
+  for (const [x, y] of points) {
+    const k = Math.floor(x / windowS);
+    const cur = windows.get(k);
+    if (!cur || y < cur[1]) windows.set(k, [x, y]);
+  }
+  return slope([...windows.values()]);
+}
