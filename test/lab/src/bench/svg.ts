@@ -1,13 +1,15 @@
 /**
  * docs/benchmarks.svg, hand-written: (1) open latency without a flood, spa and fwknopd on one
  * log scale (dots = samples, box = quartiles, whiskers = min–max, tick = median); (2) share of
- * legit opens within 1 s under each flood rate, with the median latency over each bar.
+ * legit opens within 1 s under each flood rate, with the median latency over each bar; (3) RSS of
+ * both daemons through the long flood.
  */
 import type { BenchResults, FloodResult, Scenario } from './results.js';
 import { fmtMs, percentile } from './stats.js';
 import type { SystemName } from './system.js';
 
 const W = 920;
+const MEMORY_GOAL_MB = 80;
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 const COLOR: Record<SystemName, string> = { spa: '#1f6fb2', fwknop: '#c0392b' };
 const BAR: Record<Scenario, { color: string; label: string }> = {
@@ -184,18 +186,87 @@ function floodPanel(r: BenchResults, top: number): { svg: string; height: number
   return { svg: parts.join('\n'), height: ly - top };
 }
 
+function memoryPanel(r: BenchResults, top: number): { svg: string; height: number } {
+  const parts: string[] = [
+    text(
+      20,
+      top + 18,
+      '3. Resident memory (VmRSS) of each daemon through the long flood',
+      `${FONT} font-size="15" font-weight="bold"`,
+    ),
+  ];
+  const left = 70;
+  const right = W - 220;
+  const plotTop = top + 34;
+  const plotH = 150;
+  const maxS = Math.max(1, ...r.memory.flatMap((m) => m.points.map(([t]) => t)));
+  const maxMb = Math.max(20, ...r.memory.flatMap((m) => m.points.map(([, mb]) => mb)));
+  const yMax = Math.ceil(maxMb / 20) * 20;
+  const x = (t: number) => left + (t / maxS) * (right - left);
+  const y = (mb: number) => plotTop + plotH * (1 - mb / yMax);
+  for (let mb = 0; mb <= yMax; mb += 20) {
+    parts.push(
+      `<line x1="${left}" y1="${y(mb)}" x2="${right}" y2="${y(mb)}" stroke="${mb === 0 ? '#888' : '#e3e3e3'}"/>`,
+      text(left - 8, y(mb) + 4, `${mb} MB`, `${FONT} font-size="12" text-anchor="end" fill="#555"`),
+    );
+  }
+  if (yMax >= MEMORY_GOAL_MB) {
+    parts.push(
+      `<line x1="${left}" y1="${y(MEMORY_GOAL_MB)}" x2="${right}" y2="${y(MEMORY_GOAL_MB)}" stroke="#2a9d4b" stroke-dasharray="6 4"/>`,
+      text(
+        left + 6,
+        y(MEMORY_GOAL_MB) - 4,
+        `spa goal ${MEMORY_GOAL_MB} MB`,
+        `${FONT} font-size="10.5" fill="#2a9d4b"`,
+      ),
+    );
+  }
+  const stepS = maxS > 20 ? 10 : 1;
+  for (let t = 0; t <= maxS; t += stepS) {
+    parts.push(text(x(t), y(0) + 16, `${t} s`, `${FONT} font-size="11" text-anchor="middle" fill="#555"`));
+  }
+  r.memory.forEach((m, i) => {
+    const c = COLOR[m.system];
+    const path = m.points
+      .map(([t, mb], k) => `${k ? 'L' : 'M'}${x(t).toFixed(1)},${y(mb).toFixed(1)}`)
+      .join(' ');
+    parts.push(`<path d="${path}" fill="none" stroke="${c}" stroke-width="2"/>`);
+    const label = `${m.system === 'spa' ? 'spa-server' : 'fwknopd'}: ${m.idleMb.toFixed(1)} MB idle, ${m.endMb.toFixed(1)} at the end`;
+    parts.push(
+      text(
+        right + 12,
+        plotTop + 20 + i * 40,
+        label.split(':')[0] ?? '',
+        `${FONT} font-size="12.5" font-weight="bold" fill="${c}"`,
+      ),
+    );
+    parts.push(
+      text(
+        right + 12,
+        plotTop + 36 + i * 40,
+        label.split(': ')[1] ?? '',
+        `${FONT} font-size="11.5" fill="#333"`,
+      ),
+    );
+  });
+  return { svg: parts.join('\n'), height: plotH + 60 };
+}
+
 export function renderSvg(r: BenchResults): string {
   const m = r.machine;
   const title = `spa-server vs fwknopd, same lab, same run (${m.date.slice(0, 10)}, ${m.cores} cores, ${m.cpu})`;
   const p1 = latencyPanel(r, 40);
   const p2 = floodPanel(r, 40 + p1.height + 20);
-  const h = 40 + p1.height + 20 + p2.height + 20;
+  const p3top = 40 + p1.height + 20 + p2.height + 10;
+  const p3 = r.memory.length ? memoryPanel(r, p3top) : { svg: '', height: 0 };
+  const h = p3top + p3.height + 20;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}">`,
     `<rect width="${W}" height="${h}" fill="#fff"/>`,
     text(20, 26, title, `${FONT} font-size="16" font-weight="bold"`),
     p1.svg,
     p2.svg,
+    p3.svg,
     '</svg>',
     '',
   ].join('\n');
