@@ -214,10 +214,10 @@ function memoryPanel(r: BenchResults, top: number): { svg: string; height: numbe
     parts.push(
       `<line x1="${left}" y1="${y(MEMORY_GOAL_MB)}" x2="${right}" y2="${y(MEMORY_GOAL_MB)}" stroke="#2a9d4b" stroke-dasharray="6 4"/>`,
       text(
-        left + 6,
-        y(MEMORY_GOAL_MB) - 4,
+        right - 6,
+        y(MEMORY_GOAL_MB) + 14,
         `spa goal ${MEMORY_GOAL_MB} MB`,
-        `${FONT} font-size="10.5" fill="#2a9d4b"`,
+        `${FONT} font-size="10.5" text-anchor="end" fill="#2a9d4b"`,
       ),
     );
   }
