@@ -6,13 +6,15 @@
  * - `record`/`burn` append one line with a synchronous write(2) and return only after it;
  *   the caller issues the grant afterwards. Data handed to the kernel survives the death of
  *   the process (`kill -9`, a crash, OOM) because it sits in the page cache.
- * - Power loss: the page cache is lost too, so by default every record is followed by
- *   fdatasync(2). Measured on this machine (ext4 on a virtual disk): write alone ~4-6 µs,
- *   write + fdatasync ~0.25-1.3 ms. Records are written only for authenticated, fresh knocks
- *   (a forged or replayed packet never reaches the disk), so the cost is per grant, next to
- *   a firewall update of 0.3-20 ms, and a flood of forgeries cannot make the server sync.
- *   `sync: 'none'` trades that for the risk that, after a power loss and a reboot within the
- *   time window, a knock accepted in the last moments before the loss works once more.
+ * - Power loss: the page cache is lost too, so every record is also pushed to the disk with
+ *   fdatasync(2). By default (`sync: 'deferred'`) that runs on libuv's thread pool right after
+ *   the write, coalesced, and the grant does not wait for it: a synchronous fdatasync costs
+ *   0.25-1.3 ms here (ext4 on a virtual disk) with spikes of 3-6 ms, which was most of a
+ *   knock's latency. The gap this leaves: a power loss within the milliseconds between the
+ *   write and the sync, followed by a reboot within the time window (±30 s), could let a knock
+ *   accepted in those milliseconds work once more. `sync: 'data'` closes it at the cost above;
+ *   `sync: 'none'` never syncs. Records are written only for authenticated, fresh knocks (a
+ *   forged or replayed packet never reaches the disk), so a flood cannot make the server sync.
  * - At open the file is read (entries still inside the window are kept, corrupt lines and a
  *   torn tail are skipped) and compacted at once: live entries are written to a temporary
  *   file, synced, renamed over the log and the directory synced. `compactIfWorthIt` does the
@@ -22,6 +24,7 @@
  */
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   mkdirSync,
@@ -35,8 +38,8 @@ import { type ReplayVerdict, ReplayWindow, type TimeWindow } from '@spa/shared';
 import { knockLine, parseRecords, REPLAY_FILE, REPLAY_HEADER, sequenceLine } from './record.js';
 
 export interface ReplayStoreOptions {
-  /** After each record: fdatasync (default) or nothing (see the file comment). */
-  readonly sync?: 'data' | 'none';
+  /** After each record: fdatasync in the background (default), before returning, or never. */
+  readonly sync?: 'deferred' | 'data' | 'none';
   /** Hard cap on remembered knock ids (ReplayWindow capacity). Default 1,000,000. */
   readonly capacity?: number;
 }
@@ -56,7 +59,10 @@ const COMPACT_MIN_DEAD = 1024;
 export class ReplayStore {
   readonly path: string;
   readonly #dir: string;
-  readonly #sync: boolean;
+  readonly #sync: 'deferred' | 'data' | 'none';
+  /** deferred mode: a background fdatasync is running / another is needed after it. */
+  #syncing = false;
+  #dirty = false;
   readonly #knocks: ReplayWindow;
   /** burned sequence id → expiry (ms). */
   readonly #burned = new Map<string, number>();
@@ -68,7 +74,7 @@ export class ReplayStore {
   private constructor(dir: string, window: TimeWindow, options: ReplayStoreOptions) {
     this.#dir = dir;
     this.path = join(dir, REPLAY_FILE);
-    this.#sync = (options.sync ?? 'data') === 'data';
+    this.#sync = options.sync ?? 'deferred';
     this.#knocks = new ReplayWindow(window, options.capacity);
   }
 
@@ -188,8 +194,23 @@ export class ReplayStore {
   #append(line: string): void {
     if (this.#fd === undefined) throw new Error('replay store is closed');
     writeAll(this.#fd, line);
-    if (this.#sync) fdatasyncSync(this.#fd);
+    if (this.#sync === 'data') fdatasyncSync(this.#fd);
+    else if (this.#sync === 'deferred') this.#syncSoon();
     this.#fileRecords++;
+  }
+
+  /** One background fdatasync at a time; records written meanwhile get the next one. */
+  #syncSoon(): void {
+    this.#dirty = true;
+    if (this.#syncing || this.#fd === undefined) return;
+    this.#syncing = true;
+    this.#dirty = false;
+    fdatasync(this.#fd, () => {
+      // An error here (EBADF after compaction or close swapped the fd) loses nothing:
+      // compaction and close sync the file themselves.
+      this.#syncing = false;
+      if (this.#dirty) this.#syncSoon();
+    });
   }
 }
 
