@@ -27,8 +27,12 @@ const SYSTEM_PACKAGES = [
   'openssh-server',
   'tcpdump', // the demo's eavesdropper
   'netcat-openbsd', // the demo's connection checks
+  // the benchmark's smoke run (part of npm test) compares with fwknopd and floods with a C sender
+  'fwknop-server',
+  'fwknop-client',
+  'gcc',
 ];
-const BENCH_PACKAGES = ['fwknop-server', 'fwknop-client', 'hping3', 'gcc'];
+const BENCH_PACKAGES = [];
 
 function step(msg) {
   process.stdout.write(`[setup] ${msg}\n`);
@@ -96,8 +100,9 @@ function ensureSystemPackages() {
   }
   const r = run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
   if (r.status !== 0) fail(`apt-get install ${missing.join(' ')} failed`, 'read the apt output above');
-  // openssh-server's postinst may start sshd on the host; the lab only uses its binary.
+  // Daemons' postinst scripts may start them on the host; the lab only uses their binaries.
   if (missing.includes('openssh-server')) run('systemctl', ['disable', '--now', 'ssh'], { quiet: true });
+  if (missing.includes('fwknop-server')) run('systemctl', ['disable', '--now', 'fwknop-server'], { quiet: true });
 }
 
 function pnpmCommand() {
