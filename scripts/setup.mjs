@@ -102,7 +102,8 @@ function ensureSystemPackages() {
   if (r.status !== 0) fail(`apt-get install ${missing.join(' ')} failed`, 'read the apt output above');
   // Daemons' postinst scripts may start them on the host; the lab only uses their binaries.
   if (missing.includes('openssh-server')) run('systemctl', ['disable', '--now', 'ssh'], { quiet: true });
-  if (missing.includes('fwknop-server')) run('systemctl', ['disable', '--now', 'fwknop-server'], { quiet: true });
+  if (missing.includes('fwknop-server'))
+    run('systemctl', ['disable', '--now', 'fwknop-server'], { quiet: true });
 }
 
 function pnpmCommand() {
