@@ -1,8 +1,9 @@
 /**
  * Waiting for a port to open: short connection attempts, each given up after `timeoutMs`,
- * started 5, 10, 20, 40 ms apart and then every `intervalMs`, so attempts overlap and the
- * first one made after the grant wins (a guarded port drops SYNs; the kernel's own retry
- * would come only after a second). The quick start catches a server that grants in a few ms.
+ * started 2 ms apart for the first 20 ms, then 5, 10, 20, 40 ms apart and then every
+ * `intervalMs`, so attempts overlap and the first one made after the grant wins (a guarded
+ * port drops SYNs; the kernel's own retry would come only after a second). A server grants
+ * in a few ms: the quick phase both opens fast and measures "opened in" to ±2 ms.
  */
 import type { Endpoint } from './resolve.js';
 
@@ -11,7 +12,10 @@ export interface ProbeDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The first gap between attempts; each next one doubles, up to `intervalMs`. */
+/** The quick phase: this many attempts, this far apart. */
+export const QUICK_PROBES = 10;
+export const QUICK_PROBE_GAP_MS = 2;
+/** Then the gap starts here and doubles, up to `intervalMs`. */
 export const FIRST_PROBE_GAP_MS = 5;
 
 export interface ProbeTiming {
@@ -59,12 +63,17 @@ export class PortWatcher {
   /** Probe until open or `deadline` (by `clock`). Attempts still in flight may succeed later. */
   async until(deadline: number): Promise<boolean> {
     let gap = FIRST_PROBE_GAP_MS;
+    let attempts = 0;
     while (this.#openedAt === undefined && !this.#stop.signal.aborted) {
       const left = deadline - this.#clock();
       if (left <= 0) break;
       this.#attempt();
-      const wait = Math.min(gap, this.#timing.intervalMs, left);
-      gap *= 2;
+      let next = QUICK_PROBE_GAP_MS;
+      if (++attempts > QUICK_PROBES) {
+        next = gap;
+        gap *= 2;
+      }
+      const wait = Math.min(next, this.#timing.intervalMs, left);
       await Promise.race([this.#opened, this.#deps.sleep(wait, this.#stop.signal)]);
     }
     return this.#openedAt !== undefined;

@@ -79,13 +79,14 @@ describe('open: one packet, then wait, then fresh retries', () => {
       [0, 1000, 2000],
     );
     assert.ok(world.t - start <= 3000 + 75);
-    // 5, 10, 20, 40 ms apart, then every 75 ms: 4 + ceil(925 / 75) = 17 attempts a round.
-    assert.equal(world.probes, 3 * 17);
+    // At 0, 2, …, 20 ms (11), then 5, 10, 20, 40 ms apart (25, 35, 55, 95), then every 75 ms
+    // (170 … 995: 12): 27 attempts a round.
+    assert.equal(world.probes, 3 * 27);
   });
 
   test('opens during the second round: two sends, elapsed from the first', async () => {
     const world = new FakeWorld();
-    world.openAfter = 20; // 17 attempts in the first round
+    world.openAfter = 30; // 27 attempts in the first round
     const r = await openService({ profile: makeProfile(), service: 'ssh' }, world.deps());
     assert.equal(r.status, 'open');
     assert.equal(world.sent.length, 2);
