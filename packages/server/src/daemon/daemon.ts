@@ -102,7 +102,9 @@ export class Daemon {
     try {
       firewall = deps.firewall ?? defaultFirewall(config.firewall, opts.logger, clock);
       // A roll can happen inside the capture's packet callback: apply the new filter on the
-      // next turn of the event loop, never re-entering the capture from its own dispatch.
+      // next turn of the event loop, never re-entering the capture from its own dispatch. The
+      // filter spans the steps T-1 .. T+K, so this happens about every K-1 steps (never with a
+      // fixed knock port); the per-step roll itself only changes the pipeline's tables.
       const arm: FilterArm = { source: undefined, live: true };
       const pipeline = new KnockPipeline({
         config,
@@ -110,10 +112,12 @@ export class Daemon {
         firewall,
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
-        onFilter: (filter) =>
+        onFilter: (filter) => {
+          log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
           setImmediate(() => {
             if (arm.live) arm.source?.setFilter(filter);
-          }),
+          });
+        },
       });
       if (deps.source) {
         source = deps.source;
@@ -245,7 +249,10 @@ export class Daemon {
     return next;
   }
 
-  /** Roll at every step boundary (the per-packet check covers a late or early timer). */
+  /**
+   * Roll at every step boundary (the per-packet check covers a late or early timer). The
+   * capture filter is re-armed only when the roll says its horizon runs out.
+   */
   #armStepTimer(): void {
     const now = this.#clock.now();
     const delay = msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS;

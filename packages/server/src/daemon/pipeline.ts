@@ -1,6 +1,8 @@
 /**
- * The daemon's per-packet path, cheapest check first. For an SPA knock (UDP to a watched
- * knock port):
+ * The daemon's per-packet path, cheapest check first. A packet is an SPA knock only if it is
+ * UDP to a watched knock port (steps T-1, T, T+1); the capture filter also admits the ports of
+ * later steps (FilterHorizon), and those, like any other port, are refused as `port` before any
+ * crypto. For an SPA knock:
  *
  *   size → O(1) client lookup → knock tag (constant time) → decrypt → version → server id
  *   → step binding → time window                                        (KnockVerifier)
@@ -17,7 +19,7 @@
  * Every rejection is counted by reason and logged at debug (with a budget). Nothing here
  * throws on packet bytes; log lines carry names, addresses and ports, never key material.
  */
-import { timeStep, toHex } from '@spa/shared';
+import { deriveServerKeys, timeStep, toHex } from '@spa/shared';
 import type { Logger } from 'pino';
 import type { CapturedPacket } from '../capture/frame.js';
 import type { CaptureReject } from '../capture/packet-source.js';
@@ -29,6 +31,7 @@ import { SequenceTracker } from '../sequence/tracker.js';
 import { Counters } from '../verify/counters.js';
 import type { KnockReject } from '../verify/reasons.js';
 import { RejectLog } from '../verify/reject-log.js';
+import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
 import { sequenceKnock } from './sequence-knock.js';
 import { buildTables, type StepTables } from './tables.js';
 
@@ -39,8 +42,13 @@ export interface PipelineSetup {
   readonly logger: Logger;
   /** Time of the first roll (the daemon's clock). */
   readonly nowMs: number;
-  /** Called with the new capture filter whenever the step roll changes it. */
+  /**
+   * Called with the new capture filter whenever a step roll re-arms it: about every K-1 steps
+   * (FilterHorizon), never with a fixed knock port.
+   */
   readonly onFilter?: (filter: string) => void;
+  /** K of the filter horizon (default FILTER_HORIZON_STEPS); tests use other values. */
+  readonly filterHorizonSteps?: number;
   /** Bound of the sequence tracker (default 10,000 sources). */
   readonly maxSequenceSources?: number;
 }
@@ -54,6 +62,8 @@ export class KnockPipeline {
   readonly #onFilter: ((filter: string) => void) | undefined;
   readonly #tracker: SequenceTracker;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
+  readonly #horizon: FilterHorizon;
   #config: ServerConfig;
   #tables: StepTables;
 
@@ -70,6 +80,12 @@ export class KnockPipeline {
       ...(setup.maxSequenceSources ? { maxSources: setup.maxSequenceSources } : {}),
     });
     this.#tables = buildTables(setup.config, timeStep(setup.nowMs, setup.config.stepSeconds));
+    this.#horizon = new FilterHorizon(
+      setup.config,
+      deriveServerKeys(setup.config.serverSecret).port,
+      setup.filterHorizonSteps,
+    );
+    this.#horizon.roll(this.#tables.step);
   }
 
   get config(): ServerConfig {
@@ -86,8 +102,14 @@ export class KnockPipeline {
     return this.#tables.watched;
   }
 
+  /** The capture filter to be in force now: the SPA ports of the armed steps, the sequence range. */
   get filter(): string {
-    return this.#tables.filter;
+    return this.#horizon.filter;
+  }
+
+  /** The steps whose knock ports the capture filter admits (T-1 .. T+K at the last re-arm). */
+  get filterSteps(): ArmedSteps {
+    return this.#horizon.armed!;
   }
 
   /** Sources with progress in a sequence now. */
@@ -120,9 +142,8 @@ export class KnockPipeline {
   roll(nowMs: number): boolean {
     const step = timeStep(nowMs, this.#config.stepSeconds);
     if (step <= this.#tables.step) return false;
-    const before = this.#tables.filter;
     this.#tables.roll(step);
-    if (this.#tables.filter !== before) this.#onFilter?.(this.#tables.filter);
+    if (this.#horizon.roll(step)) this.#onFilter?.(this.#horizon.filter);
     this.#tracker.sweep(nowMs);
     try {
       this.#store.compactIfWorthIt(nowMs);
@@ -134,13 +155,17 @@ export class KnockPipeline {
 
   /**
    * Take a reloaded configuration (clients, policy, services). Builds the new tables first:
-   * if that throws, the old configuration stays. Live grants are not touched.
+   * if that throws, the old configuration stays. Live grants are not touched. The capture
+   * filter depends on restart-only settings (reload.ts): it is re-armed only if the step has
+   * moved past its horizon.
    */
   reload(config: ServerConfig, nowMs: number): void {
     const step = Math.max(this.#tables.step, timeStep(nowMs, config.stepSeconds));
     const tables = buildTables(config, step);
     this.#config = config;
     this.#tables = tables;
+    // The step may have moved on since the last roll (no packet, timer not yet fired).
+    if (this.#horizon.roll(step)) this.#onFilter?.(this.#horizon.filter);
   }
 
   /** Resolves when every grant handed to the firewall so far has settled. */
@@ -158,6 +183,7 @@ export class KnockPipeline {
   }
 
   #route(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    // The port check before any crypto: only T-1, T, T+1, although the filter admits more.
     if (p.protocol === 'udp' && this.#tables.watched.includes(p.dstPort)) return this.#knock(p, atMs);
     const seq = this.#config.sequence;
     const candidates = this.#tables.candidates;

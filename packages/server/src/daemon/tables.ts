@@ -1,13 +1,14 @@
 /**
  * Everything the per-packet path looks up that depends on the configuration and the step:
- * the lookup table (KnockVerifier), the sequence candidates, the watched SPA ports and the
- * capture filter. Built once per configuration, rolled once per step.
+ * the lookup table (KnockVerifier), the sequence candidates and the watched SPA ports (T-1, T,
+ * T+1). Built once per configuration, rolled once per step. The capture filter is not here: it
+ * spans many steps and is re-armed far less often (FilterHorizon).
  */
 import { deriveServerKeys, stepStartMs } from '@spa/shared';
 import type { ServerConfig } from '../config/types.js';
 import { SequenceCandidates } from '../sequence/candidates.js';
 import { KnockVerifier } from '../verify/knock-verifier.js';
-import { captureFilter, watchedPorts } from './steps.js';
+import { watchedPorts } from './steps.js';
 
 export class StepTables {
   readonly verifier: KnockVerifier;
@@ -16,7 +17,6 @@ export class StepTables {
   readonly #portKey: Uint8Array;
   #step = -1;
   #watched: readonly number[] = [];
-  #filter = '';
   #nextStepMs = 0;
 
   constructor(config: ServerConfig) {
@@ -47,10 +47,6 @@ export class StepTables {
     return this.#watched;
   }
 
-  get filter(): string {
-    return this.#filter;
-  }
-
   /** First millisecond of the next step: the per-packet roll check is one comparison. */
   get nextStepMs(): number {
     return this.#nextStepMs;
@@ -61,7 +57,6 @@ export class StepTables {
     this.verifier.roll(step);
     this.candidates?.roll(step);
     this.#watched = watchedPorts(this.#portKey, step, this.#config.knock);
-    this.#filter = captureFilter(this.#config, this.#watched);
     this.#nextStepMs = stepStartMs(step + 1, this.#config.stepSeconds);
     this.#step = step;
   }

@@ -7,7 +7,7 @@ import { REJECT_REASONS } from '@spa/shared';
 import { POLICY_REASONS } from '../policy/reasons.js';
 
 export const DAEMON_REASONS = [
-  'port', // delivered to a port that is no knock port (now): e.g. the old filter during a switch
+  'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits
   'store', // the replay store could not be written: nothing was granted (fail closed)
 ] as const;
 

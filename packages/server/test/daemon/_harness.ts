@@ -60,6 +60,8 @@ export interface RigOptions {
   readonly nowMs?: number;
   readonly store?: ReplayStoreOptions;
   readonly maxSequenceSources?: number;
+  /** K of the capture filter horizon (default FILTER_HORIZON_STEPS). */
+  readonly filterHorizonSteps?: number;
 }
 
 export function rig(o: RigOptions = {}): Rig {
@@ -77,8 +79,19 @@ export function rig(o: RigOptions = {}): Rig {
     nowMs,
     onFilter: (f) => filters.push(f),
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
+    ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
   });
   return { fixture, pipeline, firewall, store, log, filters };
+}
+
+/** The UDP ports an SPA capture filter admits (the `udp and dst port (…)` term), sorted. */
+export function filterKnockPorts(filter: string): number[] {
+  const m = /^\(udp and dst port \(([\d or]+)\)\)/.exec(filter);
+  if (!m) throw new Error(`no SPA port term in filter: ${filter}`);
+  return m[1]!
+    .split(' or ')
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /** Every grant the firewall was asked for, in order. */

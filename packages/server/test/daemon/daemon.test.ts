@@ -17,10 +17,11 @@ import { ConfigError } from '../../src/config/errors.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { DaemonError } from '../../src/daemon/errors.js';
+import { FILTER_HORIZON_STEPS } from '../../src/daemon/filter-horizon.js';
 import { runDaemon } from '../../src/daemon/run.js';
 import { FakeFirewall } from '../../src/firewall/fake.js';
 import { Fixture } from '../../src/fuzz/fixture.js';
-import { granted, memoryLog, NOW, stateDir } from './_harness.js';
+import { filterKnockPorts, granted, memoryLog, NOW, stateDir } from './_harness.js';
 
 interface Running {
   readonly fixture: Fixture;
@@ -218,22 +219,50 @@ describe('runDaemon', () => {
     await stop(r);
   });
 
-  it('a step roll re-arms the capture filter (on the next turn) and the old port keeps working', async () => {
+  it('50 step rolls re-arm the capture filter every K-1 steps (on the next turn), with no gap', async () => {
     const r = await start();
     const f = r.fixture;
     const step = timeStep(NOW, 30);
-    const next = stepStartMs(step + 1, 30) + 1;
-    const oldPort = f.knockPortAt(NOW);
+    const portAt = (s: number) => f.knockPortAt(stepStartMs(s, 30));
+    const covers = (filter: string, steps: number[]) => {
+      const admitted = filterKnockPorts(filter);
+      return steps.every((s) => admitted.includes(portAt(s)));
+    };
     const filtersBefore = r.source.filters.length;
-    // A client at the very end of step T knocks on T's port; it arrives after the boundary.
-    r.source.push(f.udp(f.knock('alice', next - 11), next - 11, { dstPort: oldPort }), next);
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(r.source.filters.length, filtersBefore + 1);
-    const filter = r.source.filter!;
-    for (const s of [step, step + 1, step + 2])
-      assert.match(filter, new RegExp(`\\b${f.knockPortAt(stepStartMs(s, 30))}\\b`));
+    for (let t = step + 1; t <= step + 50; t++) {
+      const boundary = stepStartMs(t, 30);
+      // At the boundary the filter in force is still the old one: it must hold step t's ports.
+      assert.ok(covers(r.source.filter!, [t - 1, t, t + 1]), `old filter at the boundary of step ${t}`);
+      // A client at the very end of step t-1 knocks on that step's port; it arrives at the boundary.
+      r.source.push(
+        f.udp(f.knock('alice', boundary - 11), boundary - 11, { dstPort: portAt(t - 1) }),
+        boundary,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(covers(r.source.filter!, [t - 1, t, t + 1]), `filter in step ${t}`);
+      assert.equal(r.source.filter, r.daemon.pipeline.filter);
+    }
+    const switches = r.source.filters.length - filtersBefore;
+    assert.equal(switches, Math.floor(50 / (FILTER_HORIZON_STEPS - 1)), `${switches} filter switches`);
+    assert.equal(r.log.records().filter((l) => l.msg === 'capture filter re-armed').length, switches);
     await r.daemon.pipeline.idle();
-    assert.equal(granted(r.firewall).length, 1, 'a knock to the old step port, after the roll');
+    assert.equal(granted(r.firewall).length, 50, 'every knock to the old step port, after the roll');
+    assert.deepEqual(r.daemon.counters(), { grant: 50 });
+    await stop(r);
+  });
+
+  it('a fixed knock port: the capture filter is set once and never switched', async () => {
+    const fixture = new Fixture({ stateDir: stateDir(), knock: { mode: 'fixed', port: 41000 } });
+    const r = await start(fixture);
+    assert.deepEqual(r.source.filters.length, 1);
+    for (let t = timeStep(NOW, 30) + 1; t <= timeStep(NOW, 30) + 50; t++) {
+      const at = stepStartMs(t, 30) + 3;
+      r.source.push(fixture.udp(new Uint8Array(336), at, { dstPort: 41000 }), at);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(r.daemon.pipeline.step, timeStep(NOW, 30) + 50);
+    assert.equal(r.source.filters.length, 1, 'no switch at all');
+    assert.deepEqual(r.daemon.counters(), { client: 50 });
     await stop(r);
   });
 
