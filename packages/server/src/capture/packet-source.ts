@@ -21,7 +21,7 @@ export interface PacketSource {
   /** Start delivering packets; `onPacket` is called synchronously for each parsed packet (already copied). */
   start(onPacket: PacketHandler, onReject?: RejectHandler): void;
   /**
-   * Replace the BPF filter (ports rotate every step). Leaves no gap: the new filter is in force
+   * Replace the BPF filter (the daemon re-arms it as knock ports rotate). Leaves no gap: the new filter is in force
    * before the old one is removed, and a packet is not delivered twice because of the switch.
    * Before start() it only changes the filter start() will use.
    */

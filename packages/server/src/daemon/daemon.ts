@@ -114,9 +114,7 @@ export class Daemon {
         nowMs: clock.now(),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
-          setImmediate(() => {
-            if (arm.live) arm.source?.setFilter(filter);
-          });
+          setImmediate(() => applyFilter(arm, filter, log));
         },
       });
       if (deps.source) {
@@ -265,5 +263,28 @@ export class Daemon {
       }
       this.#armStepTimer();
     }, delay);
+  }
+}
+
+/** Attempts to re-arm the capture after a failure; the old filter still covers T+1 meanwhile. */
+const REARM_ATTEMPTS = 10;
+const REARM_RETRY_MS = 1000;
+
+/**
+ * Apply a new capture filter. A failure (libpcap could not open the new handle) must not
+ * kill the daemon: the filter in force still admits the ports of T-1..T+1 at the moment
+ * of a re-arm (filter-horizon.ts), so log it and try again a little later.
+ */
+function applyFilter(arm: FilterArm, filter: string, log: Logger, attempt = 1): void {
+  if (!arm.live) return;
+  try {
+    arm.source?.setFilter(filter);
+  } catch (err) {
+    if (attempt >= REARM_ATTEMPTS) {
+      log.error({ err, attempt }, 'capture filter could not be re-armed; giving up until the next re-arm');
+      return;
+    }
+    log.error({ err, attempt }, 'capture filter could not be re-armed; retrying');
+    setTimeout(() => applyFilter(arm, filter, log, attempt + 1), REARM_RETRY_MS).unref();
   }
 }

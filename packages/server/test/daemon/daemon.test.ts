@@ -251,6 +251,30 @@ describe('runDaemon', () => {
     await stop(r);
   });
 
+  it('a capture re-arm that fails is logged and retried; the daemon keeps running', async () => {
+    const r = await start();
+    const f = r.fixture;
+    const step = timeStep(NOW, 30);
+    const original = r.source.setFilter.bind(r.source);
+    let failures = 1;
+    r.source.setFilter = (filter: string) => {
+      if (failures-- > 0) throw new Error('libpcap: no handle for you');
+      original(filter);
+    };
+    const before = r.source.filters.length;
+    // Roll to the first re-arm.
+    const t = step + FILTER_HORIZON_STEPS - 1;
+    const at = stepStartMs(t, 30) + 5;
+    r.source.push(f.udp(new Uint8Array(3), at), at);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(r.source.filters.length, before, 'the first attempt failed');
+    assert.ok(r.log.records().some((l) => String(l.msg).includes('could not be re-armed; retrying')));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal(r.source.filters.length, before + 1, 'the retry armed it');
+    assert.equal(r.source.filter, r.daemon.pipeline.filter);
+    await stop(r);
+  });
+
   it('a fixed knock port: the capture filter is set once and never switched', async () => {
     const fixture = new Fixture({ stateDir: stateDir(), knock: { mode: 'fixed', port: 41000 } });
     const r = await start(fixture);
