@@ -30,10 +30,17 @@ import type { ServerConfig } from '../config/types.js';
 import { captureFilter, knockPortsOfSteps } from './steps.js';
 
 /**
- * K: 20 steps (10 minutes with 30 s steps), so the filter holds at most 22 SPA ports, still a
- * short BPF program, and a switch happens every 19 steps (~152 a day instead of 2,880).
+ * K = 2: the filter holds T-1 .. T+2 and is re-armed at every step, so a port that went stale
+ * leaves the kernel filter at once: a flood aimed at it never reaches user space (issue #3 asks
+ * for a filter narrowed to the ports in use right now). The price is one libpcap handle per
+ * step: ~45 ms of blocked loop, a 1.5 s overlap with a second ring, and ~1.4 kB never freed per
+ * interface (cap's Cap objects cannot be garbage-collected), i.e. ~4 MB a day. A larger K (up to
+ * MAX_HORIZON; 20 was measured: 152 switches a day) trades that for stale ports that reach user
+ * space (refused there as `port`) for up to K-1 steps; in the benchmark a flood at such a port
+ * at ~85k/s then cost 6 % of legit opens within 1 s. A capture binding with pcap_setfilter would
+ * remove the trade-off.
  */
-export const FILTER_HORIZON_STEPS = 20;
+export const FILTER_HORIZON_STEPS = 2;
 /** The filter holds steps T-1 .. T+K: at most MAX_SPA_PORTS ports. K = 2 re-arms every step. */
 const MIN_HORIZON = 2;
 const MAX_HORIZON = MAX_SPA_PORTS - 2;

@@ -44,8 +44,11 @@ function countingVerify<T>(fn: () => T): { result: T; calls: number } {
   }
 }
 
+/** The horizon mechanism is tested with a wide K; the default (K = 2) re-arms every step. */
+const WIDE = 20;
+
 describe('capture filter horizon: re-arming', () => {
-  for (const k of [FILTER_HORIZON_STEPS, 5, 2]) {
+  for (const k of [WIDE, 5, FILTER_HORIZON_STEPS]) {
     it(`K = ${k}: ${SIMULATED_STEPS} steps re-arm every K-1 steps, and T-1..T+1 are admitted at every moment`, () => {
       const r = rig(k === FILTER_HORIZON_STEPS ? {} : { filterHorizonSteps: k });
       const f = r.fixture;
@@ -90,23 +93,20 @@ describe('capture filter horizon: re-arming', () => {
   }
 
   it('a roll that jumps far ahead (a suspended process) re-arms at once around the new step', () => {
-    const r = rig();
+    const r = rig({ filterHorizonSteps: WIDE });
     const far = S + 1000;
     r.pipeline.roll(stepStartMs(far, 30) + 7);
     assert.equal(r.filters.length, 1);
-    assert.deepEqual(
-      filterKnockPorts(r.filters[0]!),
-      portsOf(r.fixture, far - 1, far + FILTER_HORIZON_STEPS),
-    );
+    assert.deepEqual(filterKnockPorts(r.filters[0]!), portsOf(r.fixture, far - 1, far + WIDE));
   });
 
   it('a reload keeps the armed filter, and re-arms only if the step has left the horizon', () => {
-    const r = rig();
+    const r = rig({ filterHorizonSteps: WIDE });
     const filter = r.pipeline.filter;
     r.pipeline.reload(r.fixture.config, NOW + 1000);
     assert.equal(r.pipeline.filter, filter);
     assert.deepEqual(r.filters, []);
-    const later = S + FILTER_HORIZON_STEPS + 5;
+    const later = S + WIDE + 5;
     r.pipeline.reload(r.fixture.config, stepStartMs(later, 30));
     assert.equal(r.filters.length, 1);
     assertCovers(r.fixture, r.pipeline.filter, [later - 1, later, later + 1], 'after the reload');
@@ -138,7 +138,7 @@ describe('capture filter horizon: the daemon still accepts T-1, T, T+1 only', ()
   /** A step ahead in the armed horizon whose port is not watched now (ports can repeat). */
   function futurePort(r: Rig): { step: number; port: number } {
     const watched = r.pipeline.watchedPorts;
-    for (let s = S + 2; s <= S + FILTER_HORIZON_STEPS; s++) {
+    for (let s = S + 2; s <= S + WIDE; s++) {
       const port = portAt(r.fixture, s);
       if (!watched.includes(port)) return { step: s, port };
     }
@@ -146,7 +146,7 @@ describe('capture filter horizon: the daemon still accepts T-1, T, T+1 only', ()
   }
 
   it('a knock to a future port the filter admits is refused as port, before any crypto', async () => {
-    const r = rig();
+    const r = rig({ filterHorizonSteps: WIDE });
     const f = r.fixture;
     const future = futurePort(r);
     assert.ok(filterKnockPorts(r.pipeline.filter).includes(future.port), 'the filter admits it');
@@ -169,7 +169,7 @@ describe('capture filter horizon: the daemon still accepts T-1, T, T+1 only', ()
   });
 
   it('once its step is T+1 the same port is accepted, without a re-arm', async () => {
-    const r = rig();
+    const r = rig({ filterHorizonSteps: WIDE });
     const f = r.fixture;
     const future = futurePort(r);
     const at = stepStartMs(future.step - 1, 30);
@@ -182,11 +182,11 @@ describe('capture filter horizon: the daemon still accepts T-1, T, T+1 only', ()
   });
 
   it('a past port (T-2) is out of a newly armed filter; one gone stale since is refused as port', () => {
-    const r = rig();
+    const r = rig({ filterHorizonSteps: WIDE });
     const f = r.fixture;
     const past = portAt(f, S - 2);
     // With the fixture's seed no step of the horizon draws the same port again.
-    assert.ok(!portsOf(f, S - 1, S + FILTER_HORIZON_STEPS).includes(past), 'fixture: port collision');
+    assert.ok(!portsOf(f, S - 1, S + WIDE).includes(past), 'fixture: port collision');
     assert.ok(!filterKnockPorts(r.pipeline.filter).includes(past));
     // Five steps on, the port of S+1 is T-4: no longer watched, still in the filter until the
     // next switch, and refused before any verification.

@@ -242,9 +242,11 @@ describe('KnockPipeline: step roll', () => {
     assert.equal(r.pipeline.roll(boundary + 1), true);
     assert.equal(r.pipeline.roll(boundary + 2), false, 'one roll per step');
     assert.deepEqual([...r.pipeline.watchedPorts], ports(step, step + 1, step + 2));
-    // The capture filter armed at start already spans T+2: no re-arm for this roll.
-    assert.deepEqual(r.filters, []);
-    for (const port of ports(step, step + 1, step + 2))
+    // With the default horizon (K = 2) every roll re-arms the filter, and the new one holds
+    // the new T-1, T, T+1 (and T+2).
+    assert.equal(r.filters.length, 1);
+    assert.equal(r.filters[0], r.pipeline.filter);
+    for (const port of ports(step, step + 1, step + 2, step + 3))
       assert.ok(filterKnockPorts(r.pipeline.filter).includes(port), `port ${port} in the filter`);
     assert.match(r.pipeline.filter, /portrange 50000-59999/);
     r.pipeline.handle(f.udp(late, boundary - 10, { dstPort: portAt(step) }), boundary + 5);

@@ -261,7 +261,8 @@ export function renderSvg(r: BenchResults): string {
   const p3 = r.memory.length ? memoryPanel(r, p3top) : { svg: '', height: 0 };
   const h = p3top + p3.height + 20;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img">`,
+    `<title>${escapeXml(title)}: open latency, opens under flood, resident memory</title>`,
     `<rect width="${W}" height="${h}" fill="#fff"/>`,
     text(20, 26, title, `${FONT} font-size="16" font-weight="bold"`),
     p1.svg,
@@ -270,4 +271,8 @@ export function renderSvg(r: BenchResults): string {
     '</svg>',
     '',
   ].join('\n');
+}
+
+function escapeXml(t: string): string {
+  return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
