@@ -6,14 +6,14 @@
  */
 export const LIMITS = {
   latency:
-    'Where a knock spends its time in the daemon (strace of 20 knocks, times from the replay-store write): ' +
-    'append the one-time id and fdatasync it, ~0.5 ms (on this disk; the occasional 3–6 ms fdatasync is ' +
-    'what makes the p99); write one line to the long-lived `nft -i`, ~0.7 ms; nft confirms ~1–1.5 ms later ' +
-    '(the line is add + delete + add, so that a renewed grant gets a fresh timeout); before all that, the ' +
-    'capture wake-up and verify. The "method floor" row is what the machine adds to any sample. What would ' +
-    'lift it: a state directory on tmpfs (the store only has to outlive the ±30 s window) removes the ' +
-    'fdatasync and its spikes; a plain `add element` when the daemon knows the address has no live grant ' +
-    "cuts nft's work to a third.",
+    'Where a knock spends its time in the daemon (strace of 20 knocks): the capture wake-up and verify; ' +
+    'the one-time id appended to the replay store with write(2) (~5 µs; its fdatasync now runs in the ' +
+    "background, off the knock's path); one line to the long-lived `nft -i`, ~0.7 ms, which nft confirms " +
+    '~1–1.5 ms later (the line is add + delete + add, so that a renewed grant gets a fresh timeout). The ' +
+    '"method floor" row is what the measurement adds to any sample, and its own p99 shows how noisy a ' +
+    'shared 2-core VM is; medians moved between 2.7 and 4.3 ms from run to run. What would lift it: a plain ' +
+    "`add element` when the daemon knows the address has no live grant cuts nft's work to a third; the p99 " +
+    'is mostly scheduling noise (the daemon, nft, the prober and the kernel share 2 cores).',
   stale:
     'Packets to an unwatched port are dropped by the kernel BPF filter and never reach the daemon, so a miss ' +
     'here means the machine itself was saturated: the flood sender, the kernel and both daemons share 2 cores.',
@@ -33,12 +33,13 @@ export const LIMITS = {
     'preallocated buffers and formatting addresses only for packets that verify would lift it.',
   memory:
     'An idle daemon (smaps): ~39 MB are the pages of the node binary itself (any Node program has them), ' +
-    "20 MB the capture ring (libpcap's mmap ring for the 10 MiB buffer the daemon asks for) and ~17 MB " +
-    'heap. The peaks 30 s apart are the step rolls: the new capture handle, with a ring of its own, overlaps ' +
-    'the old one for 1.5 s. Under the flood RSS rises by ~5 MB at first (the JavaScript heap at its working ' +
-    'size) and then stays flat apart from those peaks. A 2 MiB buffer (still thousands of packets of ' +
-    'slack) would bring it to about 65 MB with peaks near 70; one handle whose filter does not change every ' +
-    'step (the whole knock range, the port checked in the daemon) would remove the peaks.',
+    "~20 MB the capture ring (libpcap's mmap ring for the 10 MiB buffer the daemon asks for; with cap's " +
+    'fixed 65535-byte snapshot length each slot is 64 KiB) and ~17 MB heap. The peaks 30 s apart are the ' +
+    'step rolls: cap has no setfilter, so a new filter is a new handle, with a ring of its own, overlapping ' +
+    'the old one for 1.5 s. Under the flood RSS rises by ~5 MB (the JavaScript heap at its working size) ' +
+    'and then stays flat apart from those peaks. A smaller buffer trades flood slack for memory; re-arming ' +
+    'less often (the filter horizon K in filter-horizon.ts) removes most peaks but lets stale ports reach ' +
+    'user space; a libpcap binding with pcap_setfilter and a short snapshot length would remove both.',
   scaling:
     'The lookup is one Map probe whatever the number of clients; a larger table only costs cache misses. ' +
     'A flat open-addressing table of the 48-bit keys would lift it.',
