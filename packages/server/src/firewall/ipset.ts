@@ -161,7 +161,7 @@ export class IpsetFirewall implements Firewall {
     return new FirewallError(
       e.code,
       e.message,
-      `are the ipsets ${this.names.set4}/${this.names.set6} there? call start() first`,
+      `the ipsets ${this.names.set4}/${this.names.set6} are missing: spa-server has not run on this host, or they were removed; start it with spa-server run`,
     );
   }
 

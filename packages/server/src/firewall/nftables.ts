@@ -151,6 +151,10 @@ export class NftablesFirewall implements Firewall {
   #failed(stderr: string): FirewallError {
     const e = commandFailed('nft', stderr);
     if (e.hint || !/No such file or directory/.test(stderr)) return e;
-    return new FirewallError(e.code, e.message, `is table inet ${this.table} there? call start() first`);
+    return new FirewallError(
+      e.code,
+      e.message,
+      `there is no table inet ${this.table} here: spa-server has not run on this host (or in this network namespace), or its table was removed; start it with spa-server run`,
+    );
   }
 }

@@ -198,7 +198,7 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
         assert.ok(e instanceof FirewallError);
         assert.equal(e.code, 'firewall-failed');
         assert.match(e.message, /No such file or directory/);
-        assert.match(e.hint, /start\(\)/);
+        assert.match(e.hint, /spa-server has not run/);
         return true;
       },
     );

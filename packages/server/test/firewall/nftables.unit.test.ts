@@ -159,7 +159,7 @@ describe('NftablesFirewall on a fake nft', () => {
       assert.equal(e.code, 'firewall-failed');
       assert.match(e.message, /Could not process rule: No such file or directory/);
       assert.doesNotMatch(e.message, /spa-sync/, 'marker text is not part of the error');
-      assert.match(e.hint, /start\(\)/);
+      assert.match(e.hint, /spa-server has not run/);
       return true;
     });
     await fw.grant({ address: '192.0.2.67', protocol: 'tcp', port: 22, seconds: 5 });
