@@ -64,6 +64,11 @@ export function refreshCommand(table: string, g: CheckedGrant): string {
   return `${add}; delete element ${set} { ${e} }; ${add}`;
 }
 
+/** A grant for a tuple known to have no live element: one command instead of three. */
+export function addCommand(table: string, g: CheckedGrant): string {
+  return `add element inet ${table} ${grantSet(g.family)} { ${element(g)} timeout ${g.seconds}s }`;
+}
+
 /** Delete elements that may expire meanwhile: add first (no-op if present), so the delete cannot miss. */
 export function revokeCommand(
   table: string,

@@ -61,6 +61,7 @@ export function createFirewall(config: FirewallConfig, deps: FirewallDeps = {}):
         ...(config.table !== undefined ? { table: config.table } : {}),
         ...(config.priority !== undefined ? { priority: config.priority } : {}),
         ...(deps.log ? { log: deps.log } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
       });
     case 'iptables':
       return new IpsetFirewall({

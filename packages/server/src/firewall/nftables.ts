@@ -25,7 +25,8 @@
  * `nft -j -i` child (framing in _line-session.ts). Measured cost of one grant, 200 grants in a
  * loop after warm-up, namespace test on this 2-core VM: 0.6-0.7 ms (up to ~1 ms when the VM is
  * saturated), of which ~0.2 ms is the bare pipe round trip between two processes and ~0.35 ms is nft
- * parsing and committing the three-command refresh; a fresh `nft` per grant costs 8-20 ms.
+ * parsing and committing the three-command refresh (a new tuple needs one `add element`, about a
+ * third of that); a fresh `nft` per grant costs 8-20 ms.
  * `start()` is one atomic `nft -f -` batch.
  */
 import {
@@ -38,6 +39,7 @@ import {
 } from './_check.js';
 import { LineSession } from './_line-session.js';
 import {
+  addCommand,
   guardBatch,
   listSetCommand,
   nftMarker,
@@ -69,7 +71,17 @@ export interface NftablesOptions {
   log?: LogFn;
   /** Per-command answer timeout; default 5000 ms. */
   timeoutMs?: number;
+  /** Clock for the live-tuple bookkeeping; default Date.now. */
+  now?: () => number;
 }
+
+/**
+ * How long after its expiry a tuple still counts as maybe-live: the kernel's timeout starts
+ * when nft commits, a little after our clock read, and a slow nft child stretches that.
+ */
+const EXPIRY_GRACE_MS = 5000;
+/** Sweep the bookkeeping of expired tuples when it grows past this. */
+const LIVE_SWEEP_AT = 4096;
 
 export const DEFAULT_TABLE = 'spa';
 export const DEFAULT_PRIORITY = -10;
@@ -83,6 +95,13 @@ export class NftablesFirewall implements Firewall {
   readonly #spawn: SpawnFn;
   readonly #timeoutMs: number;
   readonly #session: LineSession;
+  readonly #now: () => number;
+  /**
+   * Tuples this process knows to be live in the kernel (loaded at start, then every grant and
+   * revoke), with their expiry. A grant for a tuple not in here needs one `add element`; a
+   * live one needs the three-command refresh, because re-adding keeps the old timeout.
+   */
+  readonly #live = new Map<string, number>();
 
   constructor(options: NftablesOptions = {}) {
     this.table = checkName(options.table ?? DEFAULT_TABLE, 'nftables table');
@@ -91,6 +110,7 @@ export class NftablesFirewall implements Firewall {
     this.#prefix = options.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#now = options.now ?? Date.now;
     this.#session = new LineSession({
       label: 'nft',
       argv: [this.#nft, '-j', '-i'],
@@ -114,11 +134,32 @@ export class NftablesFirewall implements Firewall {
     });
     if (r.code !== 0) throw commandFailed(`nft: creating table inet ${this.table}`, r.stderr, r.code);
     await this.#run(''); // start the long-lived child now, so the first grant is fast
+    // Grants that outlived an earlier daemon (kept in the kernel) must be refreshed, not re-added.
+    this.#live.clear();
+    const now = this.#now();
+    for (const g of await this.list()) {
+      this.#live.set(tupleKey(g), now + (g.secondsLeft + 1) * 1000);
+    }
   }
 
-  /** Always the three-command refresh: it never fails on a present or missing element (see _nft-text.ts). */
+  /**
+   * A tuple with no live element: `add element` (one command). A live one: add, delete, add
+   * on one line, atomic, so the timeout restarts and no duplicate appears (see _nft-text.ts).
+   * An element this process does not know about (added by hand) keeps its old timeout.
+   */
   async grant(g: Grant): Promise<void> {
-    await this.#run(refreshCommand(this.table, checkGrant(g)));
+    const checked = checkGrant(g);
+    const key = tupleKey(checked);
+    const now = this.#now();
+    const until = this.#live.get(key);
+    const maybeLive = until !== undefined && until + EXPIRY_GRACE_MS > now;
+    await this.#run(maybeLive ? refreshCommand(this.table, checked) : addCommand(this.table, checked));
+    if (this.#live.size >= LIVE_SWEEP_AT) this.#sweep(now);
+    this.#live.set(key, now + checked.seconds * 1000);
+  }
+
+  #sweep(now: number): void {
+    for (const [key, until] of this.#live) if (until + EXPIRY_GRACE_MS <= now) this.#live.delete(key);
   }
 
   async list(): Promise<LiveGrant[]> {
@@ -129,6 +170,7 @@ export class NftablesFirewall implements Firewall {
     const a = canonicalAddress(address);
     const mine = (await this.#list(a.family)).filter((g) => g.address === a.text);
     if (mine.length > 0) await this.#run(revokeCommand(this.table, a.family, mine));
+    for (const g of mine) this.#live.delete(tupleKey(g));
     return mine.length;
   }
 
@@ -157,4 +199,8 @@ export class NftablesFirewall implements Firewall {
       `there is no table inet ${this.table} here: spa-server has not run on this host (or in this network namespace), or its table was removed; start it with spa-server run`,
     );
   }
+}
+
+function tupleKey(g: { address: string; protocol: string; port: number }): string {
+  return `${g.address} ${g.protocol} ${g.port}`;
 }

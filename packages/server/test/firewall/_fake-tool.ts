@@ -119,11 +119,19 @@ export function nftSyntaxError(line: string): string {
   return `Error: syntax error, unexpected newline, expecting string\n${line}\n${' '.repeat(line.length)}^\n`;
 }
 
+/** What `nft -j list set …` prints for an empty set (enough for parseSetJson). */
+export const EMPTY_SET_JSON =
+  '{"nftables": [{"metainfo": {"version": "1.0.6"}}, {"set": {"family": "inet", "name": "grants4", "table": "spa", "type": ["ipv4_addr", "inet_proto", "inet_service"], "flags": ["timeout"]}}]}\n';
+
 export function fakeNft(opts: Partial<FakeToolOptions> = {}): FakeTool {
+  const { onLine, ...rest } = opts;
   return new FakeTool({
     interactive: (args) => args.includes('-i'),
     marker: (line) => (/^spa-sync-\d+$/.test(line) ? nftSyntaxError(line) : undefined),
-    ...opts,
+    // start() lists the grant sets: answer with empty ones unless the test says otherwise.
+    onLine: (line) =>
+      onLine?.(line) ?? (line.startsWith('list set') ? { stdout: EMPTY_SET_JSON } : undefined),
+    ...rest,
   });
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkGrant } from '../../src/firewall/_check.js';
 import {
+  addCommand,
   guardBatch,
   parseSetJson,
   refreshCommand,
@@ -116,10 +117,15 @@ describe('NftablesFirewall on a fake nft', () => {
     await fw.grant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 });
     await fw.grant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 });
     assert.equal(nft.spawns.length, 2, 'one long-lived child for every grant');
+    // start() lists the grant sets (live grants of an earlier run must be refreshed, not
+    // re-added); a new tuple is one `add element`, a live one the three-command refresh.
+    const g = checkGrant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 });
     assert.deepEqual(nft.lines, [
       '',
-      refreshCommand('gate', checkGrant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 })),
-      refreshCommand('gate', checkGrant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 })),
+      'list set inet gate grants4',
+      'list set inet gate grants6',
+      addCommand('gate', g),
+      refreshCommand('gate', g),
     ]);
     await fw.stop('remove');
     assert.equal(nft.lines.at(-1), 'add table inet gate; delete table inet gate');
@@ -287,5 +293,59 @@ describe('NftablesFirewall on a fake nft', () => {
     await assert.rejects(fw.grant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 5 }), {
       code: 'firewall-unavailable',
     });
+  });
+});
+
+describe('NftablesFirewall: one command for a new tuple, the refresh for a live one', () => {
+  const tcp22 = (address: string, seconds = 30) =>
+    checkGrant({ address, protocol: 'tcp', port: 22, seconds });
+  const listed = (set: string, elems: string) =>
+    `{"nftables": [{"metainfo": {"version": "1.0.6"}}, {"set": {"family": "inet", "name": "${set}", "table": "spa", "elem": [${elems}]}}]}\n`;
+
+  test('a grant kept from an earlier run (listed at start) is refreshed, a new one added', async () => {
+    const nft = fakeNft({
+      onLine: (line) =>
+        line === 'list set inet spa grants4'
+          ? {
+              stdout: listed(
+                'grants4',
+                '{"elem": {"val": {"concat": ["192.0.2.7", "tcp", 22]}, "timeout": 60, "expires": 40}}',
+              ),
+            }
+          : undefined,
+    });
+    let now = 1_000_000;
+    const fw = new NftablesFirewall({ spawn: nft.spawn, now: () => now });
+    await fw.start([{ protocol: 'tcp', port: 22 }]);
+    await fw.grant(tcp22('192.0.2.7'));
+    await fw.grant(tcp22('192.0.2.8'));
+    assert.deepEqual(nft.lines.slice(-2), [
+      refreshCommand('spa', tcp22('192.0.2.7')),
+      addCommand('spa', tcp22('192.0.2.8')),
+    ]);
+    // 192.0.2.8 expires at now + 30 s; within the grace after it, still a refresh; later, an add.
+    now += 33_000;
+    await fw.grant(tcp22('192.0.2.8'));
+    assert.equal(nft.lines.at(-1), refreshCommand('spa', tcp22('192.0.2.8')));
+    now += 30_000 + 5_000;
+    await fw.grant(tcp22('192.0.2.8'));
+    assert.equal(nft.lines.at(-1), addCommand('spa', tcp22('192.0.2.8')));
+    await fw.stop('keep');
+  });
+
+  test('after a revoke the next grant of that tuple is a plain add', async () => {
+    let live = '';
+    const nft = fakeNft({
+      onLine: (line) =>
+        line === 'list set inet spa grants4' ? { stdout: listed('grants4', live) } : undefined,
+    });
+    const fw = new NftablesFirewall({ spawn: nft.spawn });
+    await fw.start([{ protocol: 'tcp', port: 22 }]);
+    await fw.grant(tcp22('192.0.2.9'));
+    live = '{"elem": {"val": {"concat": ["192.0.2.9", "tcp", 22]}, "timeout": 30, "expires": 29}}';
+    assert.equal(await fw.revoke('192.0.2.9'), 1);
+    await fw.grant(tcp22('192.0.2.9'));
+    assert.equal(nft.lines.at(-1), addCommand('spa', tcp22('192.0.2.9')));
+    await fw.stop('keep');
   });
 });
