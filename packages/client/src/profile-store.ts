@@ -19,7 +19,13 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type ClientProfile, parseProfile, SpaError } from '@spa/shared';
+import {
+  type ClientProfile,
+  PROFILE_HOST_PATTERN,
+  PROFILE_NAME_PATTERN,
+  parseProfile,
+  SpaError,
+} from '@spa/shared';
 import { parse, stringify, TomlError } from 'smol-toml';
 import { ClientError, usage } from './errors.js';
 
@@ -37,8 +43,8 @@ export interface ProfileFile {
 }
 
 /** Same rule as profile names in the URI (shared/profile.ts). */
-export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
+export const PROFILE_NAME = PROFILE_NAME_PATTERN;
+const HOST = PROFILE_HOST_PATTERN;
 const isWindows = process.platform === 'win32';
 
 const HEADER = `# spa-client profiles, written by \`spa-client import\`. Keep this file private (chmod 600).

@@ -41,8 +41,10 @@ export interface ClientProfile {
   readonly sequence?: SequenceSpec & { readonly gapMs: number };
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
+/** A server or client name as it travels in a profile (and in configs that produce one). */
+export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** A host name or address as it travels in a profile. */
+export const PROFILE_HOST_PATTERN = /^[A-Za-z0-9.:_-]{1,253}$/;
 
 function checksum(json: Uint8Array): string {
   return toHex(sha256(concat(utf8('spa profile v1'), json)).subarray(0, 4));
@@ -125,11 +127,11 @@ export function parseProfile(uri: string): ClientProfile {
   if (!isObject(body)) fail('the data part is not an object');
   if (body.v !== PROFILE_VERSION) fail(`inner version ${String(body.v)} is not supported`);
   const server = field(body, 'server', isString, 'a name');
-  if (!NAME.test(server)) fail('field "server" must be a name of letters, digits, . _ -');
+  if (!PROFILE_NAME_PATTERN.test(server)) fail('field "server" must be a name of letters, digits, . _ -');
   const client = field(body, 'client', isString, 'a name');
-  if (!NAME.test(client)) fail('field "client" must be a name of letters, digits, . _ -');
+  if (!PROFILE_NAME_PATTERN.test(client)) fail('field "client" must be a name of letters, digits, . _ -');
   const host = field(body, 'host', isString, 'a host name or address');
-  if (!HOST.test(host)) fail('field "host" must be a host name or address');
+  if (!PROFILE_HOST_PATTERN.test(host)) fail('field "host" must be a host name or address');
   const serverId = wrap('serverId', () => decodeServerId(field(body, 'serverId', isString, 'hex')));
   const serverSecret = wrap('serverSecret', () =>
     decodeSecret('server', field(body, 'serverSecret', isString, 'a key')),

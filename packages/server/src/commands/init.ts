@@ -12,6 +12,7 @@ import {
   DEFAULT_SEQUENCE_RANGE,
   encodeSecret,
   encodeServerId,
+  PROFILE_NAME_PATTERN,
   parsePortSpec,
   SECRET_LENGTH,
   SERVER_ID_LENGTH,
@@ -64,7 +65,7 @@ function parseServices(specs: readonly string[]): Record<string, string> {
 
 function defaultName(): string {
   const name = hostname().split('.')[0] ?? '';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
+  if (!PROFILE_NAME_PATTERN.test(name)) {
     throw new UsageError(`cannot use the host name "${name}" as the server name`, 'pass --name NAME');
   }
   return name;

@@ -8,6 +8,8 @@ import {
   decodeSecret,
   decodeServerId,
   type KnockPortMode,
+  PROFILE_HOST_PATTERN,
+  PROFILE_NAME_PATTERN,
   parseCidr,
   SEQUENCE_LENGTH_MAX,
   type SequenceSpec,
@@ -26,8 +28,9 @@ import {
 import type { FirewallConfig, PolicyConfig, ServerConfig } from './types.js';
 
 /** Same rules as client profiles (shared profile.ts), so every name fits in one. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const HOST_PATTERN = /^[A-Za-z0-9.:_-]{1,253}$/;
+// Names and hosts end up in client profiles: the profile's own rules apply.
+export const NAME_PATTERN = PROFILE_NAME_PATTERN;
+const HOST_PATTERN = PROFILE_HOST_PATTERN;
 /** Linux IFNAMSIZ is 16 including the NUL. */
 const INTERFACE_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/;
 /** Valid as an nft table, ipset set and iptables chain name (firewall/_check.ts). */
