@@ -3,7 +3,7 @@
  * we add matches what `list()` reads back), ports and timeouts are range-checked, and
  * nothing that could change the meaning of a command line (spaces, quotes, `;`) gets through.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatIp, parseIp } from '@spa/shared';
 import { FirewallError, type Grant, type GuardedPort, type L4, MAX_GRANT_SECONDS } from './firewall.js';
 
 export interface Address {
@@ -20,21 +20,21 @@ function bad(message: string, hint = ''): FirewallError {
   return new FirewallError('bad-argument', message, hint);
 }
 
-const IPV4 = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
+/** ::ffff:a.b.c.d — the kernel sees such a peer as IPv4; a v6 element would never match. */
+function isV4Mapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
 
 export function canonicalAddress(text: unknown): Address {
   if (typeof text !== 'string') throw bad(`address: expected a string, got ${typeof text}`);
-  if (IPV4.test(text) && isIPv4(text)) return { family: 4, text };
-  // isIPv6 accepts zone ids ("fe80::1%eth0"); a firewall set cannot hold them.
-  if (text.length <= 45 && !text.includes('%') && isIPv6(text)) {
-    // WHATWG URL serialises IPv6 hosts as RFC 5952 text (hex groups, no dotted tail).
-    const canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
-    if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(canonical)) {
-      throw bad(`address: ${JSON.stringify(text)} is IPv4-mapped`, 'grant the IPv4 address itself');
-    }
-    return { family: 6, text: canonical };
+  // The shared parser refuses zone ids ("fe80::1%eth0", a set cannot hold them) and leading zeros.
+  const a = parseIp(text);
+  if (!a) throw bad(`address: ${JSON.stringify(text).slice(0, 80)} is not an IPv4 or IPv6 address`);
+  if (a.family === 6 && isV4Mapped(a.bytes)) {
+    throw bad(`address: ${JSON.stringify(text)} is IPv4-mapped`, 'grant the IPv4 address itself');
   }
-  throw bad(`address: ${JSON.stringify(text).slice(0, 80)} is not an IPv4 or IPv6 address`);
+  return { family: a.family, text: formatIp(a) };
 }
 
 /** For text the kernel gave back: canonical if possible, never throws (a listing must not fail over it). */
