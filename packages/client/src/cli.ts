@@ -125,7 +125,7 @@ export function report(e: unknown, json: boolean): number {
     ({ code, message, hint } = e);
     exit = e.exitCode;
   } else if (e instanceof Error && e.name === 'SpaError') {
-    // From @spa/shared (not imported here: it is not needed to start up).
+    // Any other typed error from @spa/shared (a ClientError is one too, handled above).
     const s = e as Error & { code: string; hint: string };
     ({ code, message, hint } = s);
     exit = code === 'bad-argument' ? 2 : 1;

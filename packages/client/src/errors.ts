@@ -3,6 +3,8 @@
  * a `hint` that says what to do. One top-level catch (cli.ts) maps them to exit codes.
  * Messages never contain keys or profile URIs.
  */
+import { SpaError } from '@spa/shared';
+
 export type ClientErrorCode =
   | 'usage' // a bad flag value or argument
   | 'no-profile' // no profile by that name, or none at all
@@ -33,15 +35,12 @@ export const EXIT_CODES: Readonly<Record<ClientErrorCode, number>> = {
   command: 127,
 };
 
-export class ClientError extends Error {
-  readonly code: ClientErrorCode;
-  readonly hint: string;
+export class ClientError extends SpaError {
+  declare readonly code: ClientErrorCode;
 
   constructor(code: ClientErrorCode, message: string, hint = '') {
-    super(message);
+    super(code, message, hint);
     this.name = 'ClientError';
-    this.code = code;
-    this.hint = hint;
   }
 
   get exitCode(): number {

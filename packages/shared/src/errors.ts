@@ -7,8 +7,8 @@ export class SpaError extends Error {
   readonly code: string;
   readonly hint: string;
 
-  constructor(code: string, message: string, hint = '') {
-    super(message);
+  constructor(code: string, message: string, hint = '', options?: ErrorOptions) {
+    super(message, options);
     this.name = 'SpaError';
     this.code = code;
     this.hint = hint;

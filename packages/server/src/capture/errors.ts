@@ -1,5 +1,6 @@
 // Typed errors of the capture layer: configuration, environment and programming errors only.
 // Attacker bytes never produce one of these (the parser returns `{ ok: false, reason }`).
+import { SpaError } from '@spa/shared';
 
 export type CaptureErrorCode =
   /** libpcap could not open an interface or compile/attach the filter. */
@@ -11,15 +12,12 @@ export type CaptureErrorCode =
   /** A PacketSource was used out of order (e.g. started twice). */
   | 'capture-state';
 
-export class CaptureError extends Error {
-  override readonly name = 'CaptureError';
-  readonly code: CaptureErrorCode;
-  /** What the operator (or developer) can do about it. */
-  readonly hint: string;
+/** `hint`: what the operator (or developer) can do about it. */
+export class CaptureError extends SpaError {
+  declare readonly code: CaptureErrorCode;
 
   constructor(code: CaptureErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.hint = hint;
+    super(code, message, hint, options);
+    this.name = 'CaptureError';
   }
 }

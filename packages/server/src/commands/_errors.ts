@@ -4,21 +4,18 @@
  * Known errors (anything with a string `code` and `hint`: ConfigError, SpaError,
  * FirewallError, DaemonError, CliError) print `Name: message` and a hint, never a stack.
  */
+import { SpaError } from '@spa/shared';
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 
 export const EXIT = { ok: 0, runtime: 1, config: 2, usage: 64 } as const;
 
-export class CliError extends Error {
-  readonly code: string;
-  readonly hint: string;
+export class CliError extends SpaError {
   readonly exitCode: number;
 
   constructor(code: string, message: string, hint = '', exitCode: number = EXIT.runtime) {
-    super(message);
+    super(code, message, hint);
     this.name = 'CliError';
-    this.code = code;
-    this.hint = hint;
     this.exitCode = exitCode;
   }
 }

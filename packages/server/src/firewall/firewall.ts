@@ -3,6 +3,7 @@
  * address reach one guarded port for N seconds. Backends: nftables (default), iptables+ipset,
  * command (argv templates), dry-run, and an in-memory fake for tests. See docs/firewall.md.
  */
+import { SpaError } from '@spa/shared';
 
 export type L4 = 'tcp' | 'udp';
 
@@ -57,14 +58,9 @@ export type Clock = () => number;
  * firewall-permission (not root / no CAP_NET_ADMIN), firewall-unsupported (e.g. no revoke
  * command configured).
  */
-export class FirewallError extends Error {
-  readonly code: string;
-  readonly hint: string;
-
+export class FirewallError extends SpaError {
   constructor(code: string, message: string, hint = '') {
-    super(message);
+    super(code, message, hint);
     this.name = 'FirewallError';
-    this.code = code;
-    this.hint = hint;
   }
 }
