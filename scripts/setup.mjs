@@ -11,7 +11,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split(
   '@',
 )[1];
-const bench = process.argv.includes('--bench');
 
 // Debian packages: libpcap-dev to build `cap`; the rest for the namespace lab and firewall backends.
 const SYSTEM_PACKAGES = [
@@ -32,7 +31,6 @@ const SYSTEM_PACKAGES = [
   'fwknop-client',
   'gcc',
 ];
-const BENCH_PACKAGES = [];
 
 function step(msg) {
   process.stdout.write(`[setup] ${msg}\n`);
@@ -72,7 +70,7 @@ function missingDebianPackages(pkgs) {
 }
 
 function ensureSystemPackages() {
-  const pkgs = bench ? [...SYSTEM_PACKAGES, ...BENCH_PACKAGES] : SYSTEM_PACKAGES;
+  const pkgs = SYSTEM_PACKAGES;
   const missing = missingDebianPackages(pkgs);
   if (missing === null) {
     step(
