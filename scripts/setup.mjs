@@ -70,8 +70,7 @@ function missingDebianPackages(pkgs) {
 }
 
 function ensureSystemPackages() {
-  const pkgs = SYSTEM_PACKAGES;
-  const missing = missingDebianPackages(pkgs);
+  const missing = missingDebianPackages(SYSTEM_PACKAGES);
   if (missing === null) {
     step(
       'not a Debian system (no dpkg-query): skipping system packages; install libpcap-dev, nftables, iproute2 yourself',
