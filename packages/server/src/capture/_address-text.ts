@@ -1,9 +1,7 @@
-// Address text for the frame parser: IPv4 dotted quad, IPv6 per RFC 5952. Reads 4 or 16 bytes
-// at an offset the caller has already bounds-checked; table lookups and concatenation only.
-
-export function ipv4Text(f: Uint8Array, o: number): string {
-  return f[o]! + '.' + f[o + 1]! + '.' + f[o + 2]! + '.' + f[o + 3]!;
-}
+// IPv6 address text for the frame parser, per RFC 5952, from 16 bytes at an offset the caller
+// has already bounds-checked; table lookups and concatenation only (it runs per captured packet).
+// IPv4 text is shared's formatIpv4. Unlike shared's formatIpv6, an IPv4-mapped address stays in
+// hex here (::ffff:c000:201), the form the firewall's checks refuse.
 
 // Hex digits without leading zeros (HEX_SHORT) and zero-padded to two (HEX_PAIR), per byte value.
 const HEX_SHORT: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16));
