@@ -118,7 +118,12 @@ export function initDocument(opts: InitOptions): Table {
       require_literal_address: d.requireLiteralAddress,
       allowed_sources: [],
     },
-    firewall: { backend: opts.firewall ?? d.firewallBackend, table: d.firewallTable, on_stop: d.onStop },
+    firewall: {
+      backend: opts.firewall ?? d.firewallBackend,
+      table: d.firewallTable,
+      on_stop: d.onStop,
+      out_of_band: '',
+    },
     services: parseServices(opts.services),
   };
 }

@@ -12,7 +12,7 @@ import {
 import { Fields, isTable, keyText, typeName } from './_fields.js';
 import { NAME_PATTERN, readCidrs } from './_sections.js';
 import { CLIENT_KEYS } from './schema.js';
-import type { ClientDef, ServiceDef } from './types.js';
+import type { ClientDef, ClientStanding, ServiceDef } from './types.js';
 
 export function readServices(f: Fields | undefined): Map<string, ServiceDef> {
   const services = new Map<string, ServiceDef>();
@@ -145,38 +145,49 @@ export function readClients(
       );
     }
     byKey.set(canonical, name);
-    const names = c.required(
-      'services',
-      (k) => c.stringArray(k, []),
-      'the services this client may open',
-      '["ssh"]',
-    );
-    if (names.length === 0) c.fail('services', 'is empty', 'list at least one service from [services]');
-    names.forEach((s, i) => {
-      if (!services.has(s))
-        c.failItem('services', i, `unknown service "${s}"`, 'define it under [services] or remove it');
-      if (names.indexOf(s) !== i) c.failItem('services', i, `"${s}" is listed twice`, 'remove the duplicate');
-    });
-    let expiresAtMs: number | undefined;
-    if (c.has('expires')) {
-      expiresAtMs = parseExpiry(c.table.expires);
-      if (expiresAtMs === undefined) {
-        c.fail(
-          'expires',
-          `expected a date, got ${typeName(c.table.expires)}`,
-          'write "2027-06-30" or "2027-06-30T12:00:00Z"',
-        );
-      }
-    }
-    clients.set(name, {
-      name,
-      secret,
-      keys: new LazyClientKeys(secret),
-      services: names,
-      expiresAtMs,
-      revoked: c.bool('revoked', false),
-      allowedSources: readCidrs(c, 'allowed_sources'),
-    });
+    const standing = readStanding(c, name, services);
+    clients.set(name, { ...standing, secret, keys: new LazyClientKeys(secret) });
   }
   return clients;
+}
+
+/**
+ * What every kind of client has ([clients.NAME], [fwknop_clients.NAME]): its services
+ * (which must exist), expiry, revocation and allowed source networks.
+ */
+export function readStanding(
+  c: Fields,
+  name: string,
+  services: ReadonlyMap<string, ServiceDef>,
+): ClientStanding {
+  const names = c.required(
+    'services',
+    (k) => c.stringArray(k, []),
+    'the services this client may open',
+    '["ssh"]',
+  );
+  if (names.length === 0) c.fail('services', 'is empty', 'list at least one service from [services]');
+  names.forEach((s, i) => {
+    if (!services.has(s))
+      c.failItem('services', i, `unknown service "${s}"`, 'define it under [services] or remove it');
+    if (names.indexOf(s) !== i) c.failItem('services', i, `"${s}" is listed twice`, 'remove the duplicate');
+  });
+  let expiresAtMs: number | undefined;
+  if (c.has('expires')) {
+    expiresAtMs = parseExpiry(c.table.expires);
+    if (expiresAtMs === undefined) {
+      c.fail(
+        'expires',
+        `expected a date, got ${typeName(c.table.expires)}`,
+        'write "2027-06-30" or "2027-06-30T12:00:00Z"',
+      );
+    }
+  }
+  return {
+    name,
+    services: names,
+    expiresAtMs,
+    revoked: c.bool('revoked', false),
+    allowedSources: readCidrs(c, 'allowed_sources'),
+  };
 }

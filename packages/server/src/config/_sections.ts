@@ -237,6 +237,7 @@ export function readFirewall(f: Fields | undefined): FirewallConfig {
     );
   }
   const onStop = f.oneOf('on_stop', ['keep', 'remove'] as const, DEFAULTS.onStop);
+  const outOfBand = f.string('out_of_band')?.trim();
   const c: Fields | undefined = f.sub('command', sectionKeys('firewall.command'));
   let command: FirewallConfig['command'];
   if (c) {
@@ -261,5 +262,11 @@ export function readFirewall(f: Fields | undefined): FirewallConfig {
       'add [firewall.command] with grant = [...]',
     );
   }
-  return { backend, table, onStop, ...(command ? { command } : {}) };
+  return {
+    backend,
+    table,
+    onStop,
+    ...(outOfBand ? { outOfBand } : {}),
+    ...(command ? { command } : {}),
+  };
 }

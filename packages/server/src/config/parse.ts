@@ -8,12 +8,23 @@ import { inRange, type PortRange, rangesOverlap } from '@spa/shared';
 import { parse, TomlError } from 'smol-toml';
 import { readClients, readServices } from './_clients.js';
 import { Fields, keyText } from './_fields.js';
+import { readFwknop } from './_fwknop.js';
 import { readFirewall, readKnock, readPolicy, readSequence, readServer } from './_sections.js';
 import { ConfigError } from './errors.js';
 import { sectionKeys } from './schema.js';
 import type { ServerConfig } from './types.js';
 
-const ROOT_KEYS = ['server', 'knock', 'sequence', 'policy', 'firewall', 'services', 'clients'];
+const ROOT_KEYS = [
+  'server',
+  'knock',
+  'sequence',
+  'policy',
+  'firewall',
+  'services',
+  'clients',
+  'fwknop',
+  'fwknop_clients',
+];
 
 /** Parse TOML text, mapping syntax errors to ConfigError with line and column. */
 export function parseToml(text: string, file: string): Record<string, unknown> {
@@ -51,6 +62,17 @@ export function parseConfig(text: string, file: string): ServerConfig {
   const servicesFields = root.sub('services', undefined);
   const services = readServices(servicesFields);
   const clients = readClients(root.sub('clients', undefined), services);
+  const fwknopFields = root.sub('fwknop', sectionKeys('fwknop'));
+  const fwknopClientsFields = root.sub('fwknop_clients', undefined);
+  const fwknop = readFwknop(fwknopFields, fwknopClientsFields, services, policy);
+  for (const name of fwknop.clients.keys()) {
+    if (clients.has(name))
+      fwknopClientsFields!.fail(
+        name,
+        `"${name}" is also a client under [clients]`,
+        'names must be unique across [clients] and [fwknop_clients]: rename one',
+      );
+  }
 
   const knockRange: PortRange =
     knock.knock.mode === 'fixed' ? [knock.knock.port, knock.knock.port] : knock.knock.range;
@@ -76,6 +98,22 @@ export function parseConfig(text: string, file: string): ServerConfig {
     );
   }
 
+  if (fwknop.clients.size > 0 || fwknopFields) {
+    const port = fwknop.port;
+    const fail = (problem: string, hint: string): never =>
+      fwknopFields ? fwknopFields.fail('port', problem, hint) : root.fail('fwknop', problem, hint);
+    const movePort = 'set another [fwknop] port (and give the fwknop clients -p PORT)';
+    if (inRange(port, knockRange)) fail(`the fwknop port ${port} is inside ${knockWhere}`, movePort);
+    if (sequence && inRange(port, sequence.range))
+      fail(
+        `the fwknop port ${port} is inside the sequence port range ${rangeText(sequence.range)}`,
+        movePort,
+      );
+    for (const s of services.values())
+      if (s.protocol === 'udp' && s.port === port)
+        fail(`the fwknop port ${port} is service ${s.name}`, movePort);
+  }
+
   return {
     path: file,
     ...server,
@@ -85,5 +123,6 @@ export function parseConfig(text: string, file: string): ServerConfig {
     firewall,
     services,
     clients,
+    fwknop,
   };
 }

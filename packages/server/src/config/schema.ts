@@ -30,6 +30,8 @@ export const DEFAULTS = {
   firewallBackend: 'nftables',
   firewallTable: 'spa',
   onStop: 'keep',
+  /** fwknop's default SPA port (fwknopd.conf PCAP_FILTER "udp port 62201"). */
+  fwknopPort: 62201,
 } as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -111,6 +113,7 @@ export const SECTIONS: readonly SectionDoc[] = [
       { key: 'backend', doc: 'nftables | iptables | command | dry-run' },
       { key: 'table', doc: 'nftables table / ipset+iptables name prefix' },
       { key: 'on_stop', doc: 'keep (fail closed: guard and grants stay) | remove' },
+      { key: 'out_of_band', doc: 'how you get in without the network, e.g. "provider web console"' },
     ],
   },
   {
@@ -124,6 +127,30 @@ export const SECTIONS: readonly SectionDoc[] = [
     ],
   },
 ];
+
+export const FWKNOP_SECTION: SectionDoc = {
+  name: 'fwknop',
+  title: ['Packets from the stock fwknop client, for [fwknop_clients.NAME]. See docs/fwknop.md.'],
+  keys: [{ key: 'port', doc: 'udp port fwknop clients send to (fwknop default 62201)' }],
+};
+
+export const FWKNOP_CLIENT_KEYS: readonly KeyDoc[] = [
+  { key: 'key_base64', doc: 'KEY_BASE64: the Rijndael key (or key = "passphrase", KEY)' },
+  { key: 'key', doc: 'KEY: a passphrase Rijndael key (or key_base64)' },
+  { key: 'hmac_key_base64', doc: 'HMAC_KEY_BASE64 (or hmac_key); required' },
+  { key: 'hmac_key', doc: 'HMAC_KEY: a passphrase HMAC key (or hmac_key_base64)' },
+  { key: 'hmac_digest', doc: 'sha256 | sha384 | sha512' },
+  { key: 'services', doc: 'services this client may open' },
+  { key: 'expires', doc: 'key stops working at this date (00:00 UTC) or date-time' },
+  { key: 'revoked', doc: 'true = refused' },
+  { key: 'allowed_sources', doc: 'CIDRs this client may knock from; [] = anywhere' },
+  { key: 'require_literal_address', doc: 'refuse an allow address of 0.0.0.0 (fwknop -s)' },
+  { key: 'require_username', doc: 'the username field must be this' },
+  { key: 'default_duration', doc: 'grant length when the knock does not ask' },
+  { key: 'max_duration', doc: 'longest grant (also capped by [policy] max_duration)' },
+];
+
+export const FWKNOP_DIGESTS = ['sha256', 'sha384', 'sha512'] as const;
 
 export const SERVICES_TITLE: readonly string[] = [
   'Guarded services: name = "PORT/PROTO". Hidden until a client knocks.',
@@ -142,5 +169,5 @@ export const CLIENTS_TITLE: readonly string[] = [
 ];
 
 export function sectionKeys(name: string): readonly string[] {
-  return SECTIONS.find((s) => s.name === name)?.keys.map((k) => k.key) ?? [];
+  return [...SECTIONS, FWKNOP_SECTION].find((s) => s.name === name)?.keys.map((k) => k.key) ?? [];
 }

@@ -19,11 +19,9 @@ export interface ServiceDef {
   readonly port: number;
 }
 
-export interface ClientDef {
+/** What the policy reads of any client, native or fwknop. */
+export interface ClientStanding {
   readonly name: string;
-  readonly secret: Uint8Array;
-  /** Derived on first use, then kept (config/_clients.ts LazyClientKeys): loading stays fast with many clients. */
-  readonly keys: ClientKeys;
   /** Names of services this client may open (all must exist in `services`). */
   readonly services: readonly string[];
   /** Milliseconds since the epoch after which the key no longer works; undefined = never. */
@@ -31,6 +29,39 @@ export interface ClientDef {
   readonly revoked: boolean;
   /** If non-empty, knocks (and the addresses they authorize) must come from these networks. */
   readonly allowedSources: readonly Cidr[];
+}
+
+export interface ClientDef extends ClientStanding {
+  readonly secret: Uint8Array;
+  /** Derived on first use, then kept (config/_clients.ts LazyClientKeys): loading stays fast with many clients. */
+  readonly keys: ClientKeys;
+}
+
+export type FwknopHmacDigest = 'sha256' | 'sha384' | 'sha512';
+
+/**
+ * A client of the stock fwknop client (Rijndael + HMAC), from `[fwknop_clients.NAME]`
+ * (docs/fwknop.md). Stricter than fwknopd: an HMAC key is required.
+ */
+export interface FwknopClientDef extends ClientStanding {
+  /** The Rijndael key: KEY_BASE64 decoded, or the bytes of the KEY passphrase. */
+  readonly encKey: Uint8Array;
+  readonly hmacKey: Uint8Array;
+  readonly hmacDigest: FwknopHmacDigest;
+  /** Refuse knocks whose allow address is 0.0.0.0 (REQUIRE_SOURCE_ADDRESS). */
+  readonly requireLiteralAddress: boolean;
+  /** The username field must equal this (REQUIRE_USERNAME); undefined = any. */
+  readonly requireUsername: string | undefined;
+  /** Grant length when the knock does not ask (FW_ACCESS_TIMEOUT); undefined = [policy]. */
+  readonly defaultDurationSeconds: number | undefined;
+  /** Longest grant (MAX_FW_TIMEOUT); undefined = [policy]. [policy] max_duration caps it too. */
+  readonly maxDurationSeconds: number | undefined;
+}
+
+export interface FwknopConfig {
+  /** UDP port the fwknop clients send to (fwknop's default 62201). Captured only if there are clients. */
+  readonly port: number;
+  readonly clients: ReadonlyMap<string, FwknopClientDef>;
 }
 
 export interface PolicyConfig {
@@ -50,6 +81,8 @@ export interface FirewallConfig {
   readonly table: string;
   /** On stop: keep the guard and live grants (fail closed, default) or remove everything. */
   readonly onStop: 'keep' | 'remove';
+  /** How the operator gets in without the network (free text, e.g. "provider web console"). */
+  readonly outOfBand?: string;
   /** argv templates for the command backend; placeholders {ip} {proto} {port} {seconds}. */
   readonly command?: {
     readonly grant: readonly string[];
@@ -81,6 +114,8 @@ export interface ServerConfig {
   readonly firewall: FirewallConfig;
   readonly services: ReadonlyMap<string, ServiceDef>;
   readonly clients: ReadonlyMap<string, ClientDef>;
+  /** Clients of the stock fwknop client ([fwknop], [fwknop_clients.NAME]). */
+  readonly fwknop: FwknopConfig;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 

@@ -135,6 +135,7 @@ export class Fixture {
       firewall: { backend: 'dry-run', table: 'spa', onStop: 'keep' },
       services,
       clients,
+      fwknop: { port: 62201, clients: new Map() },
       logLevel: o.logLevel ?? 'info',
     };
   }
