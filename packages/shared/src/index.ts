@@ -5,6 +5,7 @@
 export * from './address.js';
 export * from './bytes.js';
 export * from './errors.js';
+export * from './fwknop/index.js';
 export * from './keys.js';
 export * from './knock-port.js';
 export * from './lookup.js';

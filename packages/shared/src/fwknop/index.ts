@@ -1,0 +1,27 @@
+/** fwknop compatibility: open (and, for tests, seal) packets of the stock fwknop client. */
+export { fwknopKeyIv } from './cipher.js';
+export {
+  encodeFwknopPlaintext,
+  type FwknopMessage,
+  type FwknopMessageInput,
+  parseFwknopPlaintext,
+} from './fields.js';
+export {
+  type FwknopKeys,
+  fwknopBodyLength,
+  fwknopMacMatches,
+  type PreparedFwknopClient,
+  prepareFwknopClient,
+} from './mac.js';
+export { type FwknopAccess, type FwknopPort, fwknopAccessMessage, parseFwknopAccess } from './message.js';
+export { FWKNOP_REPLAY_ID_LENGTH, fwknopReplayId, openFwknop } from './open.js';
+export { FWKNOP_REASONS, type FwknopReason, type FwknopVerdict } from './reasons.js';
+export { sealFwknop, sealFwknopPlaintext } from './seal.js';
+export {
+  DEFAULT_FWKNOP_PORT,
+  FKO_VERSION,
+  FWKNOP_MESSAGE_TYPES,
+  type FwknopDigest,
+  type FwknopMessageType,
+  type FwknopPlainDigest,
+} from './wire.js';
