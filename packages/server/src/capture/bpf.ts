@@ -7,6 +7,13 @@
 //   or (tcp and dst portrange lo-hi and ((ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn)
 //                                   or (ip6 and ip6[53] & 0x17 == 0x02)))
 //   or (udp and dst portrange lo-hi)
+//   or (outbound and tcp and src port (22 or 80) and ((ip and tcp[tcpflags] & (…) == (tcp-syn|tcp-ack))
+//                                                 or (ip6 and ip6[53] & 0x17 == 0x12)))
+//
+// The last term exists only while a trial guard waits for its confirmation (daemon/trial.ts):
+// the host's own SYN+ACKs leaving from the trial ports, i.e. a new connection that got through
+// every firewall table to the service. `outbound` is the kernel's packet type (Linux, live
+// capture, every link type), so a SYN+ACK forged towards this host cannot confirm a trial.
 //
 // IPv6 notes (libpcap 1.10):
 // - `tcp[...]` only ever matches IPv4 ("expression rejects all packets" for `ip6 and tcp[13]...`),
@@ -30,6 +37,8 @@ export interface FilterSpec {
   spaPorts: readonly number[];
   /** One-time port-sequence knocks: TCP SYNs and/or UDP datagrams to these ranges. */
   sequence?: { ranges: readonly PortRange[]; protocols: readonly KnockProtocol[] };
+  /** Trial confirmation: outgoing TCP SYN+ACKs from these source ports; duplicates are removed. */
+  synAckPorts?: readonly number[];
 }
 
 /** Bounds keep the compiled BPF program far below the kernel's 4096-instruction limit. */
@@ -38,6 +47,8 @@ export const MAX_SEQUENCE_RANGES = 32;
 
 const TCP_SYN_IPV4 = 'ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn';
 const TCP_SYN_IPV6 = 'ip6 and ip6[53] & 0x17 == 0x02';
+const TCP_SYN_ACK_IPV4 = 'ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == (tcp-syn|tcp-ack)';
+const TCP_SYN_ACK_IPV6 = 'ip6 and ip6[53] & 0x17 == 0x12';
 
 /** Build the capture filter. Throws CaptureError('capture-filter-input') on invalid input. */
 export function buildFilter(spec: FilterSpec): string {
@@ -73,9 +84,23 @@ export function buildFilter(spec: FilterSpec): string {
     }
   }
 
+  if (spec.synAckPorts !== undefined && spec.synAckPorts.length > 0) parts.push(synAckTerm(spec.synAckPorts));
+
   // An empty expression would make libpcap capture everything.
   if (parts.length === 0) fail('nothing to capture: no SPA ports and no sequence');
   return parts.join(' or ');
+}
+
+/**
+ * The trial term alone: this host's SYN+ACKs leaving from `ports` (see the header). The daemon
+ * ORs it onto the knock filter while a trial is pending.
+ */
+export function synAckTerm(ports: readonly number[]): string {
+  const list = dedupe(ports.map((p, i) => checkPort(p, `synAckPorts[${i}]`)));
+  if (list.length === 0) fail('synAckPorts is empty');
+  if (list.length > MAX_SPA_PORTS) fail(`synAckPorts has ${list.length} ports, at most ${MAX_SPA_PORTS}`);
+  const src = list.length === 1 ? `src port ${list[0]}` : `src port (${list.join(' or ')})`;
+  return `(outbound and tcp and ${src} and ((${TCP_SYN_ACK_IPV4}) or (${TCP_SYN_ACK_IPV6})))`;
 }
 
 function checkPort(port: number, label: string): number {

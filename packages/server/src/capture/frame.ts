@@ -1,4 +1,5 @@
-// Pure, bounds-checked parser of one captured frame: link header → IPv4/IPv6 → UDP or TCP SYN.
+// Pure, bounds-checked parser of one captured frame: link header → IPv4/IPv6 → UDP, TCP SYN, or
+// TCP SYN+ACK (the server's answer to a new connection, seen leaving during a trial guard).
 // Attacker bytes come in; a typed result goes out. It never throws, reads no byte past
 // `frame.length`, loops a bounded number of times, and allocates only for accepted packets: the
 // result, the address strings and a copy of the UDP payload (cap reuses its buffer for every
@@ -9,6 +10,7 @@
 //   truncated   the frame ends before a fixed header or before the length a header declares
 //               (cut capture, or a lying IPv4 total length / IPv6 payload length)
 //   link        unknown link type, unknown NULL address family, or an outgoing packet on `any`
+//               that is not a TCP SYN+ACK
 //   ethertype   neither IPv4 nor IPv6 (after at most two VLAN tags)
 //   ip-version  the IP version nibble disagrees with the link layer (or is neither 4 nor 6)
 //   ip-header   IPv4 IHL < 5 or total length < IHL; IPv6 extension header past the payload,
@@ -17,7 +19,7 @@
 //   ip-protocol the transport is neither UDP nor TCP (ESP 50 and No Next Header 59 included)
 //   udp-length  UDP header cut by the IP payload, or length field < 8 or > IP payload
 //   tcp-header  TCP header cut by the IP payload, or data offset < 5 or past the IP payload
-//   tcp-not-syn TCP flags are not a bare SYN (SYN without ACK, RST, FIN)
+//   tcp-not-syn TCP flags are neither a bare SYN nor a bare SYN+ACK (RST and FIN clear)
 // Not checked: IPv4 header checksum and UDP/TCP checksums (SPA packets carry their own MAC;
 // a knock SYN with a bad checksum is still a knock), TCP options.
 
@@ -36,6 +38,12 @@ export interface CapturedPacket {
   dstPort: number;
   /** UDP payload, a fresh copy that owns its memory; empty for TCP. */
   payload: Uint8Array;
+  /**
+   * TCP SYN+ACK: a host answering a new connection (false for a bare SYN and for UDP). The
+   * daemon captures these only leaving from trial ports (bpf.ts) and never hands them to the
+   * knock paths (daemon/trial.ts). The parser always sets it; hand-built packets may omit it.
+   */
+  synAck?: boolean;
 }
 
 export const FRAME_REJECTS = [
@@ -109,6 +117,7 @@ const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 const TCP_SYN_MASK = TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK;
+const TCP_SYN_ACK = TCP_SYN | TCP_ACK;
 
 const EMPTY = new Uint8Array(0);
 
@@ -143,8 +152,9 @@ export function parseFrame(link: LinkType, frame: Uint8Array): FrameResult {
     }
     case 'LINKTYPE_LINUX_SLL': {
       if (n < SLL_HEADER) return reject('truncated');
-      if (u16(frame, 0) === SLL_OUTGOING) return reject('link');
-      return parseByEthertype(frame, SLL_HEADER, u16(frame, SLL_PROTOCOL_OFFSET));
+      // Outgoing: only a SYN+ACK passes (parseTransport rejects anything else as `link`).
+      const outgoing = u16(frame, 0) === SLL_OUTGOING;
+      return parseByEthertype(frame, SLL_HEADER, u16(frame, SLL_PROTOCOL_OFFSET), outgoing);
     }
     case 'RAW': {
       if (n < 1) return reject('truncated');
@@ -169,24 +179,24 @@ export function parseFrame(link: LinkType, frame: Uint8Array): FrameResult {
   }
 }
 
-function parseByEthertype(frame: Uint8Array, ip: number, type: number): FrameResult {
-  if (type === ETHERTYPE_IPV4) return ipv4WithVersion(frame, ip);
-  if (type === ETHERTYPE_IPV6) return ipv6WithVersion(frame, ip);
-  return reject('ethertype');
+function parseByEthertype(frame: Uint8Array, ip: number, type: number, outgoing = false): FrameResult {
+  if (type === ETHERTYPE_IPV4) return ipv4WithVersion(frame, ip, outgoing);
+  if (type === ETHERTYPE_IPV6) return ipv6WithVersion(frame, ip, outgoing);
+  return reject(outgoing ? 'link' : 'ethertype');
 }
 
-function ipv4WithVersion(frame: Uint8Array, ip: number): FrameResult {
+function ipv4WithVersion(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
   if (frame.length < ip + 1) return reject('truncated');
-  return frame[ip]! >> 4 === 4 ? parseIpv4(frame, ip) : reject('ip-version');
+  return frame[ip]! >> 4 === 4 ? parseIpv4(frame, ip, outgoing) : reject('ip-version');
 }
 
-function ipv6WithVersion(frame: Uint8Array, ip: number): FrameResult {
+function ipv6WithVersion(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
   if (frame.length < ip + 1) return reject('truncated');
-  return frame[ip]! >> 4 === 6 ? parseIpv6(frame, ip) : reject('ip-version');
+  return frame[ip]! >> 4 === 6 ? parseIpv6(frame, ip, outgoing) : reject('ip-version');
 }
 
 /** `ip` is the offset of an IPv4 header whose version nibble is already known to be 4. */
-function parseIpv4(frame: Uint8Array, ip: number): FrameResult {
+function parseIpv4(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
   if (frame.length < ip + IPV4_MIN_HEADER) return reject('truncated');
   const headerLength = (frame[ip]! & 0x0f) * 4;
   if (headerLength < IPV4_MIN_HEADER) return reject('ip-header');
@@ -196,11 +206,11 @@ function parseIpv4(frame: Uint8Array, ip: number): FrameResult {
   const end = ip + totalLength;
   if (end > frame.length) return reject('truncated');
   if ((u16(frame, ip + IPV4_FLAGS_FRAGMENT) & IPV4_MF_AND_OFFSET) !== 0) return reject('fragment');
-  return parseTransport(frame, frame[ip + IPV4_PROTOCOL]!, ip + headerLength, end, 4, ip);
+  return parseTransport(frame, frame[ip + IPV4_PROTOCOL]!, ip + headerLength, end, 4, ip, outgoing);
 }
 
 /** `ip` is the offset of an IPv6 header whose version nibble is already known to be 6. */
-function parseIpv6(frame: Uint8Array, ip: number): FrameResult {
+function parseIpv6(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
   if (frame.length < ip + IPV6_HEADER) return reject('truncated');
   const end = ip + IPV6_HEADER + u16(frame, ip + IPV6_PAYLOAD_LENGTH);
   if (end > frame.length) return reject('truncated');
@@ -221,7 +231,7 @@ function parseIpv6(frame: Uint8Array, ip: number): FrameResult {
     next = frame[offset]!;
     offset += length;
   }
-  return parseTransport(frame, next, offset, end, 6, ip);
+  return parseTransport(frame, next, offset, end, 6, ip, outgoing);
 }
 
 function parseTransport(
@@ -231,8 +241,11 @@ function parseTransport(
   end: number,
   family: 4 | 6,
   ip: number,
+  outgoing: boolean,
 ): FrameResult {
   const available = end - start;
+  // An outgoing frame (`any` device) is of use only as a SYN+ACK; UDP is never copied.
+  if (outgoing && protocol !== PROTO_TCP) return reject('link');
   if (protocol === PROTO_UDP) {
     if (available < UDP_HEADER) return reject('udp-length');
     const length = u16(frame, start + UDP_LENGTH);
@@ -248,6 +261,7 @@ function parseTransport(
         srcPort: u16(frame, start),
         dstPort: u16(frame, start + 2),
         payload,
+        synAck: false,
       },
     };
   }
@@ -255,7 +269,10 @@ function parseTransport(
     if (available < TCP_MIN_HEADER) return reject('tcp-header');
     const dataOffset = (frame[start + TCP_DATA_OFFSET]! >> 4) * 4;
     if (dataOffset < TCP_MIN_HEADER || dataOffset > available) return reject('tcp-header');
-    if ((frame[start + TCP_FLAGS]! & TCP_SYN_MASK) !== TCP_SYN) return reject('tcp-not-syn');
+    const flags = frame[start + TCP_FLAGS]! & TCP_SYN_MASK;
+    const synAck = flags === TCP_SYN_ACK;
+    if (outgoing && !synAck) return reject('link');
+    if (flags !== TCP_SYN && !synAck) return reject('tcp-not-syn');
     return {
       ok: true,
       packet: {
@@ -266,6 +283,7 @@ function parseTransport(
         srcPort: u16(frame, start),
         dstPort: u16(frame, start + 2),
         payload: EMPTY,
+        synAck,
       },
     };
   }

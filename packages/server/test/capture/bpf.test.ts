@@ -2,10 +2,29 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import { buildFilter, type FilterSpec, MAX_SEQUENCE_RANGES, MAX_SPA_PORTS } from '../../src/capture/bpf.js';
+import {
+  buildFilter,
+  type FilterSpec,
+  MAX_SEQUENCE_RANGES,
+  MAX_SPA_PORTS,
+  synAckTerm,
+} from '../../src/capture/bpf.js';
 import { CaptureError } from '../../src/capture/errors.js';
 import type { LinkType } from '../../src/capture/frame.js';
-import { bytes, extHeader, ipv4, ipv6, nullLink, PROTO, TCP_FLAGS, tcp, udp, wrap } from './_frames.js';
+import {
+  bytes,
+  ETHERTYPE,
+  extHeader,
+  ipv4,
+  ipv6,
+  nullLink,
+  PROTO,
+  sll,
+  TCP_FLAGS,
+  tcp,
+  udp,
+  wrap,
+} from './_frames.js';
 import { LINKTYPE, readPcap, writePcap } from './_pcap-file.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -46,6 +65,20 @@ describe('buildFilter: text', () => {
     assert.equal(filter, '(udp and (dst port 1000 or dst portrange 2000-2010))');
   });
 
+  test('trial SYN+ACK term: outgoing, source ports, IPv4 and IPv6 flags', () => {
+    assert.equal(
+      buildFilter({ spaPorts: [62201], synAckPorts: [22, 80, 22] }),
+      '(udp and dst port (62201))' +
+        ' or (outbound and tcp and src port (22 or 80) and' +
+        ' ((ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == (tcp-syn|tcp-ack))' +
+        ' or (ip6 and ip6[53] & 0x17 == 0x12)))',
+    );
+    assert.equal(buildFilter({ spaPorts: [1], synAckPorts: [] }), '(udp and dst port (1))');
+    assert.match(synAckTerm([22]), /^\(outbound and tcp and src port 22 and /);
+    assert.throws(() => synAckTerm([]), CaptureError);
+    assert.throws(() => synAckTerm([0]), CaptureError);
+  });
+
   test('extremes 1 and 65535 are valid', () => {
     assert.equal(buildFilter({ spaPorts: [1, 65535] }), '(udp and dst port (1 or 65535))');
   });
@@ -62,6 +95,11 @@ describe('buildFilter: invalid input throws CaptureError capture-filter-input', 
     ['Infinity port', { spaPorts: [Number.POSITIVE_INFINITY] }],
     ['string port', { spaPorts: ['22' as unknown as number] }],
     ['too many ports', { spaPorts: Array.from({ length: MAX_SPA_PORTS + 1 }, (_, i) => i + 1) }],
+    ['SYN+ACK port 0', { spaPorts: [1], synAckPorts: [0] }],
+    [
+      'too many SYN+ACK ports',
+      { spaPorts: [1], synAckPorts: Array.from({ length: MAX_SPA_PORTS + 1 }, (_, i) => i + 1) },
+    ],
     ['empty ranges', { spaPorts: [1], sequence: { ranges: [], protocols: ['tcp'] } }],
     ['empty protocols', { spaPorts: [1], sequence: { ranges: [[1, 2]], protocols: [] } }],
     ['unknown protocol', { spaPorts: [1], sequence: { ranges: [[1, 2]], protocols: ['sctp' as 'tcp'] } }],
@@ -94,6 +132,7 @@ const SHAPES: FilterSpec[] = [
   { spaPorts: [62201] },
   { spaPorts: [62201, 62202, 62203], sequence: { ranges: [[50000, 59999]], protocols: ['tcp', 'udp'] } },
   { spaPorts: [], sequence: { ranges: [[1, 1]], protocols: ['tcp'] } },
+  { spaPorts: [62201], synAckPorts: [22, 80] },
   {
     // The largest filter allowed: must stay well inside the kernel's 4096 BPF instructions.
     spaPorts: Array.from({ length: MAX_SPA_PORTS }, (_, i) => 60000 + i),
@@ -104,6 +143,7 @@ const SHAPES: FilterSpec[] = [
       ),
       protocols: ['tcp', 'udp'],
     },
+    synAckPorts: Array.from({ length: MAX_SPA_PORTS }, (_, i) => 20 + i),
   },
 ];
 
@@ -203,4 +243,54 @@ describe('buildFilter: the filter selects exactly the right frames (tcpdump -r o
       );
     });
   }
+});
+
+describe('buildFilter: the trial term admits outgoing SYN+ACKs only (tcpdump -r, Linux cooked capture)', () => {
+  test('LINKTYPE_LINUX_SLL', (t) => {
+    if (!hasTcpdump) {
+      t.skip('SKIPPED LOUDLY: tcpdump is not installed (apt-get install -y tcpdump)');
+      return;
+    }
+    // `outbound` reads the packet type: in a savefile only the cooked header has one.
+    const spec: FilterSpec = {
+      spaPorts: [62201],
+      sequence: { ranges: [[50000, 50010]], protocols: ['tcp'] },
+      synAckPorts: [22],
+    };
+    const { SYN, ACK, RST } = TCP_FLAGS;
+    const OUT = 4;
+    const IN = 0;
+    const v4 = (l4: Uint8Array, type: number) => sll(ETHERTYPE.IPV4, ipv4(l4, { protocol: PROTO.TCP }), type);
+    const v6 = (l4: Uint8Array, type: number) =>
+      sll(ETHERTYPE.IPV6, ipv6(l4, { nextHeader: PROTO.TCP }), type);
+    const cases: Array<{ name: string; match: boolean; frame: Uint8Array }> = [
+      { name: 'v4 outgoing SYN+ACK from 22', match: true, frame: v4(tcp(22, 40000, SYN | ACK), OUT) },
+      { name: 'v6 outgoing SYN+ACK from 22', match: true, frame: v6(tcp(22, 40000, SYN | ACK), OUT) },
+      { name: 'v4 incoming SYN+ACK from 22', match: false, frame: v4(tcp(22, 40000, SYN | ACK), IN) },
+      { name: 'v6 incoming SYN+ACK from 22', match: false, frame: v6(tcp(22, 40000, SYN | ACK), IN) },
+      { name: 'v4 outgoing SYN+ACK from 80', match: false, frame: v4(tcp(80, 40000, SYN | ACK), OUT) },
+      { name: 'v4 outgoing ACK from 22', match: false, frame: v4(tcp(22, 40000, ACK), OUT) },
+      { name: 'v6 outgoing RST+ACK from 22', match: false, frame: v6(tcp(22, 40000, RST | ACK), OUT) },
+      { name: 'v4 outgoing SYN from 22', match: false, frame: v4(tcp(22, 40000, SYN), OUT) },
+      {
+        name: 'v4 outgoing SYN+ACK into the sequence range (not a knock)',
+        match: false,
+        frame: v4(tcp(23, 50005, SYN | ACK), OUT),
+      },
+      { name: 'v4 incoming SYN into the sequence range', match: true, frame: v4(tcp(1, 50005, SYN), IN) },
+    ];
+    const r = spawnSync('tcpdump', ['-r', '-', '-w', '-', buildFilter(spec)], {
+      input: writePcap(
+        LINKTYPE.LINUX_SLL,
+        cases.map((c) => c.frame),
+      ),
+    });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const matched = new Set(readPcap(r.stdout).map((f) => f.toString('hex')));
+    const wrong = cases.filter((c) => matched.has(Buffer.from(c.frame).toString('hex')) !== c.match);
+    assert.deepEqual(
+      wrong.map((c) => `${c.name}: expected ${c.match ? 'match' : 'no match'}`),
+      [],
+    );
+  });
 });

@@ -123,8 +123,31 @@ describe('parseFrame: link layers', () => {
 
   test('SLL: outgoing packets (type 4) → link; host/broadcast/multicast/otherhost accepted', () => {
     rejects('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.IPV4, v4udp(), 4), 'link');
+    rejects('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.IPV6, v6udp(), 4), 'link');
+    rejects('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.ARP, new Uint8Array(28), 4), 'link');
     for (const t of [0, 1, 2, 3])
       assert.equal(ok('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.IPV4, v4udp(), t)).family, 4);
+  });
+
+  test('SLL: an outgoing TCP SYN+ACK is accepted (trial confirmation); every other outgoing TCP → link', () => {
+    const { SYN, ACK, RST, FIN } = TCP_FLAGS;
+    for (const [family, ethertype, ip] of [
+      [4, ETHERTYPE.IPV4, v4syn(SYN | ACK)],
+      [6, ETHERTYPE.IPV6, v6syn(SYN | ACK)],
+    ] as const) {
+      const p = ok('LINKTYPE_LINUX_SLL', sll(ethertype, ip, 4));
+      assert.equal(p.family, family);
+      assert.equal(p.synAck, true);
+      assert.equal(p.srcPort, 40001);
+      assert.equal(p.dstPort, 50007);
+      assert.equal(p.dstAddress, family === 4 ? '198.51.100.1' : '2001:db8::1');
+    }
+    for (const flags of [SYN, ACK, 0, RST, SYN | ACK | RST, SYN | ACK | FIN]) {
+      rejects('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.IPV4, v4syn(flags), 4), 'link');
+      rejects('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.IPV6, v6syn(flags), 4), 'link');
+    }
+    // An incoming SYN+ACK is parsed too; the capture filter admits only outgoing ones.
+    assert.equal(ok('LINKTYPE_LINUX_SLL', sll(ETHERTYPE.IPV4, v4syn(SYN | ACK), 0)).synAck, true);
   });
 
   test('NULL: AF in either byte order; BSD AF_INET6 values; unknown AF → link', () => {
@@ -260,14 +283,37 @@ describe('parseFrame: UDP', () => {
 });
 
 describe('parseFrame: TCP', () => {
-  test('only a bare SYN is accepted (PSH/ECE/CWR ignored)', () => {
+  test('only a bare SYN or a bare SYN+ACK is accepted (PSH/ECE/CWR ignored)', () => {
     const { SYN, ACK, RST, FIN, PSH, ECE, CWR } = TCP_FLAGS;
-    for (const flags of [SYN, SYN | PSH, SYN | ECE | CWR])
-      assert.equal(ok('RAW', v4syn(flags)).protocol, 'tcp');
-    for (const flags of [0, ACK, SYN | ACK, RST, SYN | RST, FIN, SYN | FIN, PSH | ACK, 0xff]) {
+    for (const flags of [SYN, SYN | PSH, SYN | ECE | CWR]) {
+      const p = ok('RAW', v4syn(flags));
+      assert.equal(p.protocol, 'tcp');
+      assert.equal(p.synAck, false);
+    }
+    for (const flags of [SYN | ACK, SYN | ACK | PSH, SYN | ACK | ECE]) {
+      assert.equal(ok('RAW', v4syn(flags)).synAck, true);
+      assert.equal(ok('RAW', v6syn(flags)).synAck, true);
+    }
+    for (const flags of [
+      0,
+      ACK,
+      RST,
+      SYN | RST,
+      SYN | ACK | RST,
+      FIN,
+      SYN | FIN,
+      SYN | ACK | FIN,
+      PSH | ACK,
+      0xff,
+    ]) {
       rejects('RAW', v4syn(flags), 'tcp-not-syn');
       rejects('RAW', v6syn(flags), 'tcp-not-syn');
     }
+  });
+
+  test('UDP is never a SYN+ACK', () => {
+    assert.equal(ok('RAW', v4udp()).synAck, false);
+    assert.equal(ok('RAW', v6udp()).synAck, false);
   });
 
   test('data offset < 5 or beyond the IP payload → tcp-header', () => {
