@@ -53,14 +53,14 @@ export interface ArmedSteps {
 }
 
 export class FilterHorizon {
-  readonly #config: Pick<ServerConfig, 'knock' | 'sequence'>;
+  readonly #config: Pick<ServerConfig, 'knock' | 'sequence' | 'fwknop'>;
   readonly #portKey: Uint8Array;
   readonly #steps: number;
   #armed: ArmedSteps | undefined;
   #filter = '';
 
   constructor(
-    config: Pick<ServerConfig, 'knock' | 'sequence'>,
+    config: Pick<ServerConfig, 'knock' | 'sequence' | 'fwknop'>,
     portKey: Uint8Array,
     steps: number = FILTER_HORIZON_STEPS,
   ) {

@@ -16,15 +16,21 @@
  * A knock in the sequence range goes to the sequence tracker; a completed sequence is burned
  * (sync write) and then goes through the same policy (sequence rules) and grant.
  *
+ * A UDP packet to the fwknop port (when there are [fwknop_clients]) is a packet of the stock
+ * fwknop client (docs/fwknop.md): HMAC per candidate client (constant time) → decrypt → decode
+ * → time window (FwknopVerifier) → revoked/expired → replay (SHA-256 of the packet) → record
+ * → fwknop refusals (command, NAT, username) and policy → grant, like a native knock.
+ *
  * Every rejection is counted by reason and logged at debug (with a budget). Nothing here
  * throws on packet bytes; log lines carry names, addresses and ports, never key material.
  */
-import { deriveServerKeys, timeStep, toHex } from '@spa/shared';
+import { deriveServerKeys, fwknopReplayId, parseIp, timeStep, toHex } from '@spa/shared';
 import type { Logger } from 'pino';
 import type { CapturedPacket } from '../capture/frame.js';
 import type { CaptureReject } from '../capture/packet-source.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Firewall } from '../firewall/firewall.js';
+import { evaluateFwknopPolicy } from '../policy/fwknop-policy.js';
 import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/policy.js';
 import type { ReplayStore } from '../replay/replay-store.js';
 import { SequenceTracker } from '../sequence/tracker.js';
@@ -33,6 +39,7 @@ import type { KnockReject } from '../verify/reasons.js';
 import { RejectLog } from '../verify/reject-log.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
 import { sequenceKnock } from './sequence-knock.js';
+import { fwknopCapturePort } from './steps.js';
 import { buildTables, type StepTables } from './tables.js';
 
 export interface PipelineSetup {
@@ -64,6 +71,8 @@ export class KnockPipeline {
   readonly #inFlight = new Set<Promise<void>>();
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
+  /** The fwknop port the capture watches (restart-only); undefined = no fwknop clients at start. */
+  readonly #fwknopPort: number | undefined;
   #config: ServerConfig;
   #tables: StepTables;
 
@@ -86,6 +95,7 @@ export class KnockPipeline {
       setup.filterHorizonSteps,
     );
     this.#horizon.roll(this.#tables.step);
+    this.#fwknopPort = fwknopCapturePort(setup.config);
   }
 
   get config(): ServerConfig {
@@ -185,6 +195,8 @@ export class KnockPipeline {
   #route(p: CapturedPacket, atMs: number): KnockReject | undefined {
     // The port check before any crypto: only T-1, T, T+1, although the filter admits more.
     if (p.protocol === 'udp' && this.#tables.watched.includes(p.dstPort)) return this.#knock(p, atMs);
+    // The config keeps the fwknop port out of the knock and sequence ranges (config/parse.ts).
+    if (p.protocol === 'udp' && p.dstPort === this.#fwknopPort) return this.#fwknop(p, atMs);
     const seq = this.#config.sequence;
     const candidates = this.#tables.candidates;
     if (
@@ -229,7 +241,42 @@ export class KnockPipeline {
     return undefined;
   }
 
-  #grant(client: string, grants: readonly PolicyGrant[], via: 'knock' | 'sequence'): void {
+  /** A packet of the stock fwknop client: a reason if rejected, undefined once granted. */
+  #fwknop(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    const verifier = this.#tables.fwknop;
+    const source = parseIp(p.srcAddress);
+    if (!verifier || !source) return 'mac';
+    const verdict = verifier.verify(p.payload, source, atMs);
+    if (!verdict.ok) return verdict.reason;
+    const { client, message } = verdict.value;
+    const standing = clientStanding(client, atMs);
+    if (standing) return standing;
+    const id = toHex(fwknopReplayId(p.payload));
+    const timestampMs = message.timestampSec * 1000;
+    const fresh = this.#store.check(id, timestampMs, atMs);
+    if (fresh !== 'ok') return fresh;
+    try {
+      this.#store.record(id, timestampMs);
+    } catch (err) {
+      this.#log.error({ err }, 'replay store write failed; knock refused');
+      return 'store';
+    }
+    const policy = evaluateFwknopPolicy(client, message, p.srcAddress, atMs, this.#config);
+    if (!policy.ok) {
+      // An authentic request spa will never serve: say so at warn, once per packet (each is
+      // authenticated and one-time, so only a key holder can make these). Never the command text.
+      if (policy.reason === 'policy-command' || policy.reason === 'policy-nat')
+        this.#log.warn(
+          { client: client.name, address: p.srcAddress, fwknopType: message.type, reason: policy.reason },
+          'fwknop request refused: spa does not run commands or NAT',
+        );
+      return policy.reason;
+    }
+    this.#grant(client.name, policy.grants, 'fwknop');
+    return undefined;
+  }
+
+  #grant(client: string, grants: readonly PolicyGrant[], via: 'knock' | 'sequence' | 'fwknop'): void {
     for (const g of grants) {
       this.counters.add('grant');
       const { address, protocol, port, seconds, service } = g;

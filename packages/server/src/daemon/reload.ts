@@ -6,6 +6,7 @@
  */
 import { equalConstantTime } from '@spa/shared';
 import type { ServerConfig } from '../config/types.js';
+import { fwknopCapturePort } from './steps.js';
 
 export interface ReloadPlan {
   /** The configuration to run with: the old one with the reloadable parts of the new. */
@@ -28,12 +29,15 @@ export function planReload(current: ServerConfig, loaded: ServerConfig): ReloadP
   differs('interfaces', current.interfaces, loaded.interfaces);
   differs('stateDir', current.stateDir, loaded.stateDir);
   differs('firewall', current.firewall, loaded.firewall);
+  // The capture watches the fwknop port only if there were fwknop clients at start.
+  differs('fwknop.port', fwknopCapturePort(current), fwknopCapturePort(loaded));
   return {
     config: {
       ...current,
       clients: loaded.clients,
       policy: loaded.policy,
       services: loaded.services,
+      fwknop: { port: current.fwknop.port, clients: loaded.fwknop.clients },
       logLevel: loaded.logLevel,
       serverName: loaded.serverName,
       advertiseHost: loaded.advertiseHost,

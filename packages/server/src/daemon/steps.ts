@@ -39,10 +39,22 @@ export function sequenceProtocols(config: Pick<ServerConfig, 'sequence'>): Knock
   return p === 'mixed' ? ['tcp', 'udp'] : [p];
 }
 
-export function captureFilter(config: Pick<ServerConfig, 'sequence'>, spaPorts: readonly number[]): string {
+/**
+ * The UDP port fwknop clients send to, if it is captured: only when there are fwknop clients
+ * at start (a restart-only setting, daemon/reload.ts).
+ */
+export function fwknopCapturePort(config: Pick<ServerConfig, 'fwknop'>): number | undefined {
+  return config.fwknop.clients.size > 0 ? config.fwknop.port : undefined;
+}
+
+export function captureFilter(
+  config: Pick<ServerConfig, 'sequence' | 'fwknop'>,
+  spaPorts: readonly number[],
+): string {
   const seq = config.sequence;
+  const fwknop = fwknopCapturePort(config);
   return buildFilter({
-    spaPorts,
+    spaPorts: fwknop === undefined ? spaPorts : [...spaPorts, fwknop],
     ...(seq ? { sequence: { ranges: [seq.range], protocols: sequenceProtocols(config) } } : {}),
   });
 }

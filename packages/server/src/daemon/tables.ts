@@ -7,12 +7,15 @@
 import { deriveServerKeys, stepStartMs } from '@spa/shared';
 import type { ServerConfig } from '../config/types.js';
 import { SequenceCandidates } from '../sequence/candidates.js';
+import { FwknopVerifier } from '../verify/fwknop-verifier.js';
 import { KnockVerifier } from '../verify/knock-verifier.js';
 import { watchedPorts } from './steps.js';
 
 export class StepTables {
   readonly verifier: KnockVerifier;
   readonly candidates: SequenceCandidates | undefined;
+  /** Clients of the stock fwknop client; undefined when there are none. */
+  readonly fwknop: FwknopVerifier | undefined;
   readonly #config: ServerConfig;
   readonly #portKey: Uint8Array;
   #step = -1;
@@ -37,6 +40,10 @@ export class StepTables {
           stepSeconds: config.stepSeconds,
         })
       : undefined;
+    this.fwknop =
+      config.fwknop.clients.size > 0
+        ? new FwknopVerifier(config.fwknop.clients.values(), config.window)
+        : undefined;
   }
 
   get step(): number {

@@ -10,6 +10,8 @@ import {
   deriveClientKeys,
   deriveSequence,
   deriveServerKeys,
+  type FwknopKeys,
+  type FwknopMessageType,
   type Knock,
   type KnockPortMode,
   knockPort,
@@ -18,13 +20,21 @@ import {
   parseCidr,
   parsePortSpec,
   type SequenceSpec,
+  sealFwknop,
   sealKnock,
   type Target,
   type TimeWindow,
   timeStep,
 } from '@spa/shared';
 import type { CapturedPacket } from '../capture/frame.js';
-import type { ClientDef, PolicyConfig, ServerConfig, ServiceDef } from '../config/types.js';
+import type {
+  ClientDef,
+  FwknopClientDef,
+  FwknopHmacDigest,
+  PolicyConfig,
+  ServerConfig,
+  ServiceDef,
+} from '../config/types.js';
 
 export interface FixtureClient {
   readonly name: string;
@@ -32,6 +42,27 @@ export interface FixtureClient {
   readonly expiresAtMs?: number;
   readonly revoked?: boolean;
   readonly allowedSources?: readonly string[];
+}
+
+/** A client of the stock fwknop client; keys derived from the seed like every other key. */
+export interface FixtureFwknopClient extends FixtureClient {
+  readonly requireLiteralAddress?: boolean;
+  readonly requireUsername?: string;
+  readonly defaultDurationSeconds?: number;
+  readonly maxDurationSeconds?: number;
+  readonly hmacDigest?: FwknopHmacDigest;
+}
+
+/** What an fwknop packet of the fixture says; defaults: access tcp/22 for the source, now. */
+export interface FwknopParams {
+  readonly timestampSec?: number;
+  readonly type?: FwknopMessageType;
+  /** The message field: default "0.0.0.0,tcp/22" (the client's -s). */
+  readonly message?: string;
+  readonly clientTimeoutSec?: number;
+  readonly username?: string;
+  /** Seal with these keys instead of the client's (a wrong key). */
+  readonly keys?: FwknopKeys;
 }
 
 export interface FixtureOptions {
@@ -48,6 +79,10 @@ export interface FixtureOptions {
   readonly stepSeconds?: number;
   readonly window?: TimeWindow;
   readonly logLevel?: ServerConfig['logLevel'];
+  /** [fwknop_clients]; default none. */
+  readonly fwknopClients?: readonly FixtureFwknopClient[];
+  /** Default 62201. */
+  readonly fwknopPort?: number;
 }
 
 export interface KnockParams {
@@ -135,9 +170,53 @@ export class Fixture {
       firewall: { backend: 'dry-run', table: 'spa', onStop: 'keep' },
       services,
       clients,
-      fwknop: { port: 62201, clients: new Map() },
+      fwknop: { port: o.fwknopPort ?? 62201, clients: this.#fwknopClients(o.fwknopClients ?? [], services) },
       logLevel: o.logLevel ?? 'info',
     };
+  }
+
+  #fwknopClients(
+    list: readonly FixtureFwknopClient[],
+    services: ReadonlyMap<string, ServiceDef>,
+  ): Map<string, FwknopClientDef> {
+    const out = new Map<string, FwknopClientDef>();
+    for (const c of list) {
+      out.set(c.name, {
+        name: c.name,
+        services: c.services ?? [...services.keys()],
+        expiresAtMs: c.expiresAtMs,
+        revoked: c.revoked ?? false,
+        allowedSources: cidrs(c.allowedSources ?? []),
+        encKey: this.bytes(`fwknop key ${c.name}`, 32),
+        hmacKey: this.bytes(`fwknop hmac key ${c.name}`, 64),
+        hmacDigest: c.hmacDigest ?? 'sha256',
+        requireLiteralAddress: c.requireLiteralAddress ?? false,
+        requireUsername: c.requireUsername,
+        defaultDurationSeconds: c.defaultDurationSeconds,
+        maxDurationSeconds: c.maxDurationSeconds,
+      });
+    }
+    return out;
+  }
+
+  /** A packet as the stock fwknop client makes it, from `[fwknop_clients]` entry `client`. */
+  fwknopPacket(client: string, nowMs: number, p: FwknopParams = {}): Uint8Array {
+    const c = this.config.fwknop.clients.get(client);
+    if (!c) throw new Error(`fixture: no fwknop client ${client}`);
+    const digits = [...this.bytes(undefined, 16)].map((b) => String(b % 10)).join('');
+    const type = p.type ?? (p.clientTimeoutSec ? 'client-timeout-access' : 'access');
+    return sealFwknop(
+      {
+        randomValue: `1${digits.slice(1)}`,
+        username: p.username ?? 'root',
+        timestampSec: p.timestampSec ?? Math.floor(nowMs / 1000),
+        type,
+        message: p.message ?? '0.0.0.0,tcp/22',
+        ...(p.clientTimeoutSec ? { clientTimeoutSec: p.clientTimeoutSec } : {}),
+      },
+      p.keys ?? c,
+      this.bytes(undefined, 8),
+    );
   }
 
   /** Deterministic bytes for a label (keys) or, with no label, the next fresh value (nonces, ids). */

@@ -14,7 +14,7 @@
  * - Duration: 0 asks for the default; anything is capped at the maximum.
  */
 import { type Access, formatIp, type IpAddress, type KnockPayload, parseIp } from '@spa/shared';
-import type { ClientDef, PolicyConfig, ServiceDef } from '../config/types.js';
+import type { ClientStanding, PolicyConfig, ServiceDef } from '../config/types.js';
 import type { PolicyReason } from './reasons.js';
 import { sourceAllowed } from './sources.js';
 
@@ -40,10 +40,13 @@ export type PolicyVerdict =
 
 const deny = (reason: PolicyReason): PolicyVerdict => ({ ok: false, reason });
 
+/** What a knock asks for: a native payload, or an fwknop access message mapped onto it. */
+export type AccessRequest = Pick<KnockPayload, 'target' | 'access' | 'durationSeconds'>;
+
 /** Policy for an SPA knock. `sourceAddress` is the packet's source address as text. */
 export function evaluatePolicy(
-  client: ClientDef,
-  payload: KnockPayload,
+  client: ClientStanding,
+  payload: AccessRequest,
   sourceAddress: string,
   nowMs: number,
   config: PolicyView,
@@ -74,7 +77,7 @@ export function evaluatePolicy(
  * carries no address, and its source is the only address it can mean.
  */
 export function evaluateSequencePolicy(
-  client: ClientDef,
+  client: ClientStanding,
   service: string,
   sourceAddress: string,
   nowMs: number,
@@ -96,7 +99,7 @@ export function evaluateSequencePolicy(
 }
 
 /** Revoked or expired keys work for nothing. */
-export function clientStanding(client: ClientDef, nowMs: number): PolicyReason | undefined {
+export function clientStanding(client: ClientStanding, nowMs: number): PolicyReason | undefined {
   if (client.revoked) return 'policy-revoked';
   if (client.expiresAtMs !== undefined && nowMs >= client.expiresAtMs) return 'policy-expired';
   return undefined;
@@ -108,13 +111,13 @@ export function grantSeconds(requested: number, policy: PolicyConfig): number {
   return Math.max(1, Math.min(wanted, policy.maxDurationSeconds));
 }
 
-function addressAllowed(client: ClientDef, address: IpAddress, policy: PolicyConfig): boolean {
+function addressAllowed(client: ClientStanding, address: IpAddress, policy: PolicyConfig): boolean {
   return sourceAllowed(policy.allowedSources, address) && sourceAllowed(client.allowedSources, address);
 }
 
 /** The services a knock's access list names, without duplicates; undefined if any is not allowed. */
 function resolveAccess(
-  client: ClientDef,
+  client: ClientStanding,
   access: readonly Access[],
   services: ReadonlyMap<string, ServiceDef>,
 ): ServiceDef[] | undefined {

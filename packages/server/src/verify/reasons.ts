@@ -3,8 +3,8 @@
  * reasons (`@spa/shared`), the policy's (policy/reasons.ts) and the daemon's own. Stable:
  * counters, logs, tests and docs use them.
  */
-import { REJECT_REASONS } from '@spa/shared';
-import { POLICY_REASONS } from '../policy/reasons.js';
+import { FWKNOP_REASONS, type FwknopReason, REJECT_REASONS, type RejectReason } from '@spa/shared';
+import { POLICY_REASONS, type PolicyReason } from '../policy/reasons.js';
 
 export const DAEMON_REASONS = [
   'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits
@@ -13,8 +13,16 @@ export const DAEMON_REASONS = [
 
 export type DaemonReason = (typeof DAEMON_REASONS)[number];
 
-export const KNOCK_REJECTS = [...REJECT_REASONS, ...POLICY_REASONS, ...DAEMON_REASONS] as const;
-export type KnockReject = (typeof KNOCK_REJECTS)[number];
+/** fwknop's own codes ('mac' is shared with the native protocol). */
+const FWKNOP_ONLY = FWKNOP_REASONS.filter((r): r is Exclude<FwknopReason, 'mac'> => r !== 'mac');
+
+export const KNOCK_REJECTS = [
+  ...REJECT_REASONS,
+  ...POLICY_REASONS,
+  ...FWKNOP_ONLY,
+  ...DAEMON_REASONS,
+] as const;
+export type KnockReject = RejectReason | PolicyReason | FwknopReason | DaemonReason;
 
 /** Counter keys of events that are not rejections. */
 export const EVENTS = [

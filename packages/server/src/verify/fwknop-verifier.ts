@@ -1,0 +1,75 @@
+/**
+ * The server's side of fwknop compatibility (docs/fwknop.md): which `[fwknop_clients]` entry
+ * made a packet, and what it says. fwknop packets carry no client id, so, like fwknopd, the
+ * clients whose allowed networks hold the packet's source are tried in file order, each with
+ * one HMAC in constant time before anything is decrypted; the first match decides. A forged
+ * packet therefore costs one HMAC per candidate client (the native protocol costs none), which
+ * is why these clients should be few and narrowed by `allowed_sources`.
+ *
+ * Then, in the order of the native path: decrypt and decode (shared), time window. Replay,
+ * policy and the firewall follow in the pipeline, as for native knocks.
+ */
+import {
+  type FwknopMessage,
+  fwknopBodyLength,
+  fwknopMacMatches,
+  type IpAddress,
+  openFwknop,
+  type PreparedFwknopClient,
+  prepareFwknopClient,
+  type TimeWindow,
+} from '@spa/shared';
+import type { FwknopClientDef } from '../config/types.js';
+import { sourceAllowed } from '../policy/sources.js';
+import type { KnockReject } from './reasons.js';
+
+export interface FwknopKnock {
+  readonly client: FwknopClientDef;
+  readonly message: FwknopMessage;
+}
+
+export type FwknopVerdict =
+  | { readonly ok: true; readonly value: FwknopKnock }
+  | { readonly ok: false; readonly reason: KnockReject };
+
+interface Candidate {
+  readonly def: FwknopClientDef;
+  readonly prepared: PreparedFwknopClient;
+}
+
+export class FwknopVerifier {
+  readonly #clients: Candidate[];
+  readonly #window: TimeWindow;
+
+  constructor(clients: Iterable<FwknopClientDef>, window: TimeWindow) {
+    // A revoked client is never tried: its packets cost no HMAC and get `mac`, like strangers'.
+    this.#clients = [...clients]
+      .filter((def) => !def.revoked)
+      .map((def) => ({ def, prepared: prepareFwknopClient(def) }));
+    this.#window = window;
+  }
+
+  get size(): number {
+    return this.#clients.length;
+  }
+
+  /** Shape → HMAC (first matching client) → decrypt → decode → time window. Never throws. */
+  verify(data: Uint8Array, source: IpAddress, nowMs: number): FwknopVerdict {
+    let shaped = false;
+    for (const c of this.#clients) {
+      if (fwknopBodyLength(data, c.prepared.macLength) < 0) continue;
+      shaped = true;
+      if (!sourceAllowed(c.def.allowedSources, source)) continue;
+      if (!fwknopMacMatches(data, c.prepared)) continue;
+      const opened = openFwknop(data, c.prepared);
+      if (!opened.ok) return { ok: false, reason: opened.reason };
+      const message = opened.value;
+      const ageMs = nowMs - message.timestampSec * 1000;
+      if (ageMs > this.#window.maxPastMs) return { ok: false, reason: 'stale' };
+      if (-ageMs > this.#window.maxFutureMs) return { ok: false, reason: 'future' };
+      return { ok: true, value: { client: c.def, message } };
+    }
+    // Not the shape of any client's packets; or no client allowed from here whose HMAC matches.
+    return { ok: false, reason: shaped ? 'mac' : 'fwknop-shape' };
+  }
+}
