@@ -8,7 +8,7 @@
  */
 import { isTable, keyText, type Table } from './_fields.js';
 import { parseToml } from './parse.js';
-import { renderClient, renderConfig, tomlLine } from './render.js';
+import { renderClient, renderConfig, renderFwknopClient, tomlLine } from './render.js';
 
 export interface Edited {
   readonly text: string;
@@ -26,15 +26,19 @@ function canonical(v: unknown): string {
   });
 }
 
-function clientsOf(doc: Table): Table {
-  const c = doc.clients;
+function tableOf(doc: Table, key: string): Table {
+  const c = doc[key];
   if (c === undefined) {
     const fresh: Table = {};
-    doc.clients = fresh;
+    doc[key] = fresh;
     return fresh;
   }
-  if (!isTable(c)) throw new Error('clients is not a table');
+  if (!isTable(c)) throw new Error(`${key} is not a table`);
   return c;
+}
+
+function clientsOf(doc: Table): Table {
+  return tableOf(doc, 'clients');
 }
 
 /** Apply `change` to a copy of the parsed document; keep the text edit if it parses to the same. */
@@ -141,6 +145,51 @@ export function setClientValueText(
       const entry = clientsOf(doc)[name];
       if (!isTable(entry)) throw new Error(`client ${name} is not a table`);
       entry[key] = value;
+    },
+  );
+}
+
+export interface FwknopImport {
+  /** New `[services]` entries: name → "PORT/PROTO". */
+  readonly services: readonly (readonly [string, string])[];
+  /** New `[fwknop_clients.NAME]` tables. */
+  readonly clients: readonly (readonly [string, Table])[];
+}
+
+/** Insert `key = value` lines at the end of the `[services]` table (or add the table). */
+function addServiceLines(text: string, entries: readonly (readonly [string, string])[]): string | undefined {
+  if (entries.length === 0) return text;
+  const lines = text.split('\n');
+  const added = entries.map(([name, spec]) => tomlLine(name, spec));
+  const at = lines.findIndex((l) => /^\s*\[\s*services\s*\]\s*(#.*)?$/.test(l));
+  if (at < 0) return `${text.trimEnd()}\n\n[services]\n${added.join('\n')}\n`;
+  let end = at + 1;
+  while (end < lines.length && !HEADER.test(lines[end]!)) end++;
+  let last = end; // after the table's last key line, not after trailing blanks or comments
+  while (last > at + 1 && /^\s*(#.*)?$/.test(lines[last - 1]!)) last--;
+  lines.splice(last, 0, ...added);
+  return lines.join('\n');
+}
+
+/**
+ * `spa-server import-fwknop`: new services go at the end of `[services]`, new
+ * `[fwknop_clients.NAME]` tables at the end of the file.
+ */
+export function addFwknopImportText(text: string, file: string, add: FwknopImport): Edited {
+  return edit(
+    text,
+    file,
+    () => {
+      const withServices = addServiceLines(text, add.services);
+      if (withServices === undefined) return undefined;
+      const tables = add.clients.map(([name, entry]) => renderFwknopClient(name, entry));
+      return tables.length === 0 ? withServices : `${withServices.trimEnd()}\n\n${tables.join('\n\n')}\n`;
+    },
+    (doc) => {
+      const services = tableOf(doc, 'services');
+      for (const [name, spec] of add.services) services[name] = spec;
+      const clients = tableOf(doc, 'fwknop_clients');
+      for (const [name, entry] of add.clients) clients[name] = entry;
     },
   );
 }

@@ -5,7 +5,21 @@
  */
 import { stringify } from 'smol-toml';
 import { isTable, keyText, type Table } from './_fields.js';
-import { CLIENT_KEYS, CLIENTS_TITLE, FILE_HEADER, SECTIONS, SERVICES_TITLE } from './schema.js';
+import {
+  CLIENT_KEYS,
+  CLIENTS_TITLE,
+  FILE_HEADER,
+  FWKNOP_CLIENT_KEYS,
+  FWKNOP_SECTION,
+  SECTIONS,
+  SERVICES_TITLE,
+} from './schema.js';
+
+/** Comment above the `[fwknop_clients.NAME]` tables (written only when there are some). */
+const FWKNOP_CLIENTS_TITLE: readonly string[] = [
+  'Clients of the stock fwknop client: [fwknop_clients.NAME]. Import them with',
+  '`spa-server import-fwknop /etc/fwknop/access.conf`.',
+];
 
 /** Column where trailing comments start. */
 const COMMENT_COLUMN = 32;
@@ -40,9 +54,17 @@ export function renderClient(name: string, entry: Table): string {
   return lines.join('\n');
 }
 
+/** One `[fwknop_clients.NAME]` table (no trailing blank line). */
+export function renderFwknopClient(name: string, entry: Table): string {
+  const lines = [`[fwknop_clients.${keyText(name)}]`];
+  for (const { key } of FWKNOP_CLIENT_KEYS)
+    if (entry[key] !== undefined) lines.push(tomlLine(key, entry[key]));
+  return lines.join('\n');
+}
+
 export function renderConfig(doc: Table): string {
   const out: string[] = [...comment(FILE_HEADER), ''];
-  for (const section of SECTIONS) {
+  for (const section of [...SECTIONS, FWKNOP_SECTION]) {
     const table = lookup(doc, section.name);
     if (!table) continue;
     out.push(...comment(section.title), `[${section.name}]`);
@@ -63,6 +85,15 @@ export function renderConfig(doc: Table): string {
   out.push('');
   for (const [name, entry] of Object.entries(clients ?? {})) {
     if (isTable(entry)) out.push(renderClient(name, entry), '');
+  }
+  const fwknopClients = lookup(doc, 'fwknop_clients');
+  if (fwknopClients && Object.keys(fwknopClients).length > 0) {
+    out.push(...comment(FWKNOP_CLIENTS_TITLE));
+    out.push(...comment(FWKNOP_CLIENT_KEYS.map((k) => `  ${k.key}: ${k.doc}`)));
+    out.push('');
+    for (const [name, entry] of Object.entries(fwknopClients)) {
+      if (isTable(entry)) out.push(renderFwknopClient(name, entry), '');
+    }
   }
   return `${out.join('\n').trimEnd()}\n`;
 }
