@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 const src = join(fileURLToPath(import.meta.url), '../../../src');
 
 test('packages/shared/src has no I/O, clock or randomness', () => {
-  const files = readdirSync(src).filter((f) => f.endsWith('.ts'));
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  assert.ok(
+    files.some((f) => f.includes('/')),
+    'sub-folders are read too',
+  );
   assert.ok(files.length > 10);
   const forbidden = [
     /from ['"](node:)?(fs|net|dgram|child_process|http|https|os|process|crypto|dns|tls)['"]/,
