@@ -8,6 +8,7 @@ import { describeError, EXIT, exitCodeOf } from './commands/_errors.js';
 import { configPath, type Io, processIo } from './commands/_io.js';
 import { addClient } from './commands/add-client.js';
 import { check } from './commands/check.js';
+import { importFwknop } from './commands/import-fwknop.js';
 import { init } from './commands/init.js';
 import { listClients } from './commands/list-clients.js';
 import { showProfile } from './commands/profile.js';
@@ -114,6 +115,26 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<name>', 'client name')
     .option('--undo', 'reinstate it (revoked = false)')
     .action((name: string, o) => revokeClient({ configPath: path(o), name, undo: o.undo === true }, io));
+
+  cmd('import-fwknop', 'turn fwknopd access.conf stanzas into [fwknop_clients] (docs/fwknop.md)')
+    .argument('[access-conf]', "fwknopd's access.conf", '/etc/fwknop/access.conf')
+    .option('--dry-run', 'print what would be imported, write nothing')
+    .option('--services <list>', 'services for stanzas without OPEN_PORTS', commaList, [])
+    .option('--prefix <prefix>', 'client names PREFIX-USERNAME or PREFIX-N')
+    .action((accessConfPath: string, o) => {
+      setExit(
+        importFwknop(
+          {
+            configPath: path(o),
+            accessConfPath,
+            dryRun: o.dryRun === true,
+            services: o.services,
+            ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
+          },
+          io,
+        ),
+      );
+    });
 
   cmd('profile', "print an existing client's spa:// profile again")
     .argument('<name>', 'client name')
