@@ -64,6 +64,8 @@ export interface ExistingFwknopClient {
   /** Decoded Rijndael and HMAC keys (see keyBytes), to recognise a re-run. */
   readonly encKey: Uint8Array | undefined;
   readonly hmacKey: Uint8Array | undefined;
+  /** Planned by this import (an earlier stanza), not read from the config. */
+  readonly thisImport?: boolean;
 }
 
 export interface PlanContext {
@@ -205,6 +207,7 @@ export function planImport(stanzas: readonly NumberedStanza[], ctx: PlanContext)
         name: plan.name,
         encKey: keyBytes(String(t.key_base64 ?? t.key), t.key_base64 !== undefined),
         hmacKey: keyBytes(String(t.hmac_key_base64 ?? t.hmac_key), t.hmac_key_base64 !== undefined),
+        thisImport: true,
       });
     }
   }
@@ -457,7 +460,7 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
         ms = value ? Date.parse(`${value}T00:00:00Z`) : 0;
       }
     } else {
-      const s = seconds(expire.value);
+      const s = /^[0-9]{1,11}$/.test(expire.value) ? Number(expire.value) : undefined;
       if (s !== undefined) {
         ms = s * 1000;
         value = new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -601,7 +604,9 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
   // A re-run: same keys as a client that exists already.
   const enc = key ? keyBytes(key.value, key.key === 'KEY_BASE64') : undefined;
   const mac = hmac ? keyBytes(hmac.value, hmac.key === 'HMAC_KEY_BASE64') : undefined;
-  const twin = ctx.fwknopClients.find((c) => sameBytes(c.encKey, enc) && sameBytes(c.hmacKey, mac));
+  const twin = ctx.fwknopClients.find(
+    (c) => !c.thisImport && sameBytes(c.encKey, enc) && sameBytes(c.hmacKey, mac),
+  );
 
   // Name.
   let name: string | undefined;
