@@ -81,9 +81,14 @@ export function checkGuarded(guarded: GuardedPort[]): GuardedPort[] {
     const protocol = checkProtocol(p?.protocol);
     const port = checkInteger(p?.port, 1, 65535, 'guarded port');
     const key = `${protocol}/${port}`;
+    const trial = p.trialSeconds;
+    const trialSeconds =
+      trial === undefined
+        ? undefined
+        : checkInteger(trial, 1, MAX_GRANT_SECONDS, 'guarded port trialSeconds');
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ protocol, port });
+    out.push(trialSeconds === undefined ? { protocol, port } : { protocol, port, trialSeconds });
   }
   return out;
 }

@@ -13,28 +13,44 @@ export function grantSet(family: 4 | 6): string {
   return family === 4 ? 'grants4' : 'grants6';
 }
 
+const GUARDED_SET = 'type inet_proto . inet_service; flags timeout;';
+
 /**
  * The guard, as one atomic `nft -f -` batch. `add` is a no-op for what exists, so the grant
  * sets (and their live elements) survive; the guarded set and the chain are rebuilt. The chain
  * is deleted and re-added so that a changed priority takes effect (a base chain's hook cannot
  * be changed in place). Nothing outside `table inet <table>` is touched.
+ *
+ * The guarded set has `flags timeout`: a trial port's element (`tcp . 22 timeout 130s`)
+ * expires in the kernel even if the daemon dies; an element without a timeout never expires
+ * (nftables: no set default timeout). `legacyGuarded`: the table was made by an older
+ * spa-server, whose guarded set has no timeout flag; `add set` with other flags fails, so that
+ * set is deleted (after the chain that refers to it) and created anew, in the same batch.
  */
-export function guardBatch(table: string, priority: number, guarded: GuardedPort[]): string {
+export function guardBatch(
+  table: string,
+  priority: number,
+  guarded: GuardedPort[],
+  legacyGuarded = false,
+): string {
   const t = `inet ${table}`;
   const lines = [
     `add table ${t}`,
     `add set ${t} grants4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }`,
     `add set ${t} grants6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }`,
-    `add set ${t} guarded { type inet_proto . inet_service; }`,
-    `flush set ${t} guarded`,
-  ];
-  if (guarded.length > 0) {
-    lines.push(`add element ${t} guarded { ${guarded.map((p) => `${p.protocol} . ${p.port}`).join(', ')} }`);
-  }
-  lines.push(
     `add chain ${t} input`,
     `flush chain ${t} input`,
     `delete chain ${t} input`,
+  ];
+  if (legacyGuarded) lines.push(`delete set ${t} guarded`);
+  lines.push(`add set ${t} guarded { ${GUARDED_SET} }`, `flush set ${t} guarded`);
+  if (guarded.length > 0) {
+    const elements = guarded.map(
+      (p) => `${p.protocol} . ${p.port}${p.trialSeconds === undefined ? '' : ` timeout ${p.trialSeconds}s`}`,
+    );
+    lines.push(`add element ${t} guarded { ${elements.join(', ')} }`);
+  }
+  lines.push(
     // An accept here ends this table's chain only: a drop in any other table still wins.
     // This chain can hide the guarded ports and pass granted tuples, never open a port.
     `add chain ${t} input { type filter hook input priority ${priority}; policy accept; }`,
@@ -83,6 +99,21 @@ export function revokeCommand(
 /** Removes the table whether or not it exists (nft 1.0.6 has no `destroy`). */
 export function removeTableCommand(table: string): string {
   return `add table inet ${table}; delete table inet ${table}`;
+}
+
+/**
+ * Reads `nft -j list set inet T guarded`: true if the set exists without `flags timeout` (made
+ * by an older spa-server), false otherwise.
+ */
+export function guardedSetIsLegacy(json: string): boolean {
+  const doc = JSON.parse(json) as { nftables?: unknown[] };
+  for (const item of doc.nftables ?? []) {
+    const set = (item as { set?: { flags?: unknown } }).set;
+    if (!set) continue;
+    const flags = Array.isArray(set.flags) ? set.flags : typeof set.flags === 'string' ? [set.flags] : [];
+    return !flags.includes('timeout');
+  }
+  return false;
 }
 
 export function listSetCommand(table: string, family: 4 | 6): string {

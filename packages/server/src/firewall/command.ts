@@ -10,6 +10,8 @@
  * before use anyway ({ip} is a canonical address, {port} and {seconds} digits, {proto} tcp/udp).
  * `start` runs once when the guard is set up; `stop` only on stop('remove'). The program must
  * expire grants itself; list() reports what this process granted and has not expired.
+ * The guarded ports are the operator's own script's business: a trial cannot be rolled back
+ * here, and `spa-server run --trial` refuses this backend.
  */
 import { canonicalAddress, checkGrant, checkGuarded } from './_check.js';
 import { GrantTable } from './_memory.js';

@@ -24,7 +24,10 @@ export class DryRunFirewall implements Firewall {
   async start(guarded: GuardedPort[]): Promise<void> {
     const ports = checkGuarded(guarded);
     this.#log('firewall (dry run): would guard ports', {
-      guarded: ports.map((p) => `${p.protocol}/${p.port}`),
+      guarded: ports.map(
+        (p) =>
+          `${p.protocol}/${p.port}${p.trialSeconds === undefined ? '' : ` (trial, ${p.trialSeconds} s)`}`,
+      ),
     });
   }
 

@@ -10,6 +10,14 @@ export type L4 = 'tcp' | 'udp';
 export interface GuardedPort {
   protocol: L4;
   port: number;
+  /**
+   * A trial guard (daemon/trial.ts): the kernel drops this port's guard by itself after this
+   * many seconds (1..MAX_GRANT_SECONDS) unless a later start() lists it again without one, so a
+   * daemon that dies mid-trial cannot lock the admin out. nftables only (a set element with a
+   * timeout); the other backends guard it like any port and rely on the daemon to roll back.
+   * Undefined = guarded until the next start() leaves it out.
+   */
+  trialSeconds?: number;
 }
 
 export interface Grant {
@@ -31,7 +39,11 @@ export interface LiveGrant {
 
 export interface Firewall {
   readonly name: string;
-  /** Create or update the guard idempotently: guarded ports are dropped for everyone without a grant. Live grants are kept. */
+  /**
+   * Create or update the guard idempotently: guarded ports are dropped for everyone without a
+   * grant, ports left out are no longer guarded. Live grants are kept. Called again to confirm
+   * a trial (the same ports without trialSeconds) or to roll it back (without those ports).
+   */
   start(guarded: GuardedPort[]): Promise<void>;
   /** Add a grant, or refresh its timeout if it exists (never a duplicate entry). */
   grant(g: Grant): Promise<void>;

@@ -14,6 +14,10 @@
  * ~0.15-0.4 ms per grant, 200 grants in a loop on this 2-core VM, where a process per grant would cost
  * milliseconds. Entries expire in the kernel even if the daemon dies. Rules change only in
  * start() and stop(), with one iptables process per step.
+ *
+ * Trial guards (GuardedPort.trialSeconds) are guarded here like any port: the guard is a DROP
+ * rule, which has no timeout, so only the daemon rolls a trial back (start() without those
+ * ports). A daemon killed mid-trial leaves the trial ports guarded: docs/firewall.md.
  */
 import { canonicalAddress, canonicalOrAsIs, checkGrant, checkGuarded, checkName } from './_check.js';
 import {

@@ -4,7 +4,7 @@
  *   table inet spa {
  *     set grants4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }
  *     set grants6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
- *     set guarded { type inet_proto . inet_service; }
+ *     set guarded { type inet_proto . inet_service; flags timeout; }   trial ports: timeout
  *     chain input {
  *       type filter hook input priority filter - 10; policy accept;
  *       ct state established,related accept
@@ -21,7 +21,8 @@
  * log on them. The order does not change the verdict: an accept here ends only this table's
  * chain and a drop in any other table still wins (docs/firewall.md).
  *
- * Grants expire in the kernel even if the daemon dies. Mutations go to one long-lived
+ * Grants expire in the kernel even if the daemon dies, and so does the guard of a trial port
+ * (GuardedPort.trialSeconds); the other guarded ports have no timeout and stay. Mutations go to one long-lived
  * `nft -j -i` child (framing in _line-session.ts). Measured cost of one grant, 200 grants in a
  * loop after warm-up, namespace test on this 2-core VM: 0.6-0.7 ms (up to ~1 ms when the VM is
  * saturated), of which ~0.2 ms is the bare pipe round trip between two processes and ~0.35 ms is nft
@@ -41,6 +42,7 @@ import { LineSession } from './_line-session.js';
 import {
   addCommand,
   guardBatch,
+  guardedSetIsLegacy,
   listSetCommand,
   nftMarker,
   parseSetJson,
@@ -126,7 +128,8 @@ export class NftablesFirewall implements Firewall {
   }
 
   async start(guarded: GuardedPort[]): Promise<void> {
-    const batch = guardBatch(this.table, this.priority, checkGuarded(guarded));
+    const ports = checkGuarded(guarded);
+    const batch = guardBatch(this.table, this.priority, ports, await this.#legacyGuardedSet());
     const r = await runOnce(this.#spawn, [this.#nft, '-f', '-'], {
       prefix: this.#prefix,
       input: batch,
@@ -139,6 +142,20 @@ export class NftablesFirewall implements Firewall {
     const now = this.#now();
     for (const g of await this.list()) {
       this.#live.set(tupleKey(g), now + (g.secondsLeft + 1) * 1000);
+    }
+  }
+
+  /** True if the table exists with a guarded set made before trials (no `flags timeout`). */
+  async #legacyGuardedSet(): Promise<boolean> {
+    const r = await runOnce(this.#spawn, [this.#nft, '-j', 'list', 'set', 'inet', this.table, 'guarded'], {
+      prefix: this.#prefix,
+      timeoutMs: this.#timeoutMs,
+    });
+    if (r.code !== 0) return false; // no such table or set: the batch creates it
+    try {
+      return guardedSetIsLegacy(r.stdout);
+    } catch {
+      return false;
     }
   }
 

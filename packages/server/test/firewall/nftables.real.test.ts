@@ -145,6 +145,59 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), false, 'still guarded');
   });
 
+  test('a trial port (trialSeconds) is unguarded by the kernel on time; timeout-less elements stay; established flows survive', async (t) => {
+    const { lab, fw } = await setup(t);
+    const conn = await lab.open(CLIENT4, SERVER4, OPEN_PORT);
+    const t0 = Date.now();
+    await fw.start([
+      { protocol: 'tcp', port: TCP_PORT, trialSeconds: 2 },
+      { protocol: 'tcp', port: TCP_PORT2 },
+      { protocol: 'tcp', port: OPEN_PORT, trialSeconds: 2 },
+    ]);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'trial port guarded');
+    assert.equal(await lab.echo(conn), true, 'a connection opened before the guard survives it');
+    assert.match(lab.exec(['nft', 'list', 'set', 'inet', 'spa', 'guarded']), /flags timeout/);
+    await sleep(Math.max(0, 3000 - (Date.now() - t0)));
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'the kernel dropped the trial guard');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT2), false, 'a timeout-less element stays');
+    assert.equal(await lab.echo(conn), true, '…and after the rollback');
+    // Confirmation: start() again without trialSeconds re-adds them for good.
+    await fw.start([
+      { protocol: 'tcp', port: TCP_PORT, trialSeconds: 2 },
+      { protocol: 'tcp', port: TCP_PORT2 },
+    ]);
+    await fw.start([
+      { protocol: 'tcp', port: TCP_PORT },
+      { protocol: 'tcp', port: TCP_PORT2 },
+    ]);
+    await sleep(2500);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'confirmed: guarded after the trial time');
+    assert.doesNotMatch(lab.exec(['nft', 'list', 'set', 'inet', 'spa', 'guarded']), /expires/);
+  });
+
+  test('a table from an older spa-server (guarded set without flags timeout) is migrated; grants stay', async (t) => {
+    const { lab, fw } = await setup(t);
+    await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 30 });
+    lab.exec(
+      ['nft', '-f', '-'],
+      [
+        'flush chain inet spa input',
+        'delete chain inet spa input',
+        'delete set inet spa guarded',
+        'add set inet spa guarded { type inet_proto . inet_service; }',
+        `add element inet spa guarded { tcp . ${TCP_PORT2} }`,
+        'add chain inet spa input { type filter hook input priority -10; policy accept; }',
+        'add rule inet spa input meta l4proto . th dport @guarded drop',
+        '',
+      ].join('\n'),
+    );
+    assert.doesNotMatch(lab.exec(['nft', 'list', 'set', 'inet', 'spa', 'guarded']), /flags timeout/);
+    await fw.start([{ protocol: 'tcp', port: TCP_PORT2, trialSeconds: 60 }]);
+    assert.match(lab.exec(['nft', 'list', 'set', 'inet', 'spa', 'guarded']), /flags timeout/);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT2), false);
+    assert.equal((await fw.list()).length, 1, 'the grant survived');
+  });
+
   test('revoke removes every grant of one address', async (t) => {
     const { lab, fw } = await setup(t);
     await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 30 });

@@ -5,6 +5,7 @@ import { checkGrant } from '../../src/firewall/_check.js';
 import {
   addCommand,
   guardBatch,
+  guardedSetIsLegacy,
   parseSetJson,
   refreshCommand,
   removeTableCommand,
@@ -34,12 +35,12 @@ describe('nft text', () => {
         'add table inet spa',
         'add set inet spa grants4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }',
         'add set inet spa grants6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }',
-        'add set inet spa guarded { type inet_proto . inet_service; }',
-        'flush set inet spa guarded',
-        'add element inet spa guarded { tcp . 22, udp . 53 }',
         'add chain inet spa input',
         'flush chain inet spa input',
         'delete chain inet spa input',
+        'add set inet spa guarded { type inet_proto . inet_service; flags timeout; }',
+        'flush set inet spa guarded',
+        'add element inet spa guarded { tcp . 22, udp . 53 }',
         'add chain inet spa input { type filter hook input priority -10; policy accept; }',
         'add rule inet spa input ct state established,related accept',
         'add rule inet spa input iif lo accept',
@@ -51,6 +52,37 @@ describe('nft text', () => {
     );
     assert.doesNotMatch(text, /flush set inet spa grants|flush table|flush ruleset|delete table/);
     assert.doesNotMatch(guardBatch('spa', 0, []), /add element/, 'no empty element list');
+  });
+
+  test('guard batch: a trial port gets a kernel timeout, the others none', () => {
+    const text = guardBatch('spa', -10, [
+      { protocol: 'tcp', port: 22, trialSeconds: 130 },
+      { protocol: 'tcp', port: 80 },
+    ]);
+    assert.match(text, /\nadd element inet spa guarded \{ tcp \. 22 timeout 130s, tcp \. 80 \}\n/);
+    assert.doesNotMatch(text, /delete set/);
+  });
+
+  test('guard batch: a guarded set without flags timeout (older spa-server) is deleted after the chain, then re-made', () => {
+    const lines = guardBatch('spa', -10, [{ protocol: 'tcp', port: 22 }], true).split('\n');
+    const at = (l: string) => lines.indexOf(l);
+    assert.ok(at('delete chain inet spa input') < at('delete set inet spa guarded'));
+    assert.ok(
+      at('delete set inet spa guarded') <
+        at('add set inet spa guarded { type inet_proto . inet_service; flags timeout; }'),
+    );
+  });
+
+  test('guardedSetIsLegacy reads the flags of nft -j list set', () => {
+    const set = (flags?: unknown) =>
+      JSON.stringify({
+        nftables: [{ metainfo: {} }, { set: { name: 'guarded', ...(flags ? { flags } : {}) } }],
+      });
+    assert.equal(guardedSetIsLegacy(set()), true);
+    assert.equal(guardedSetIsLegacy(set(['timeout'])), false);
+    assert.equal(guardedSetIsLegacy(set('timeout')), false);
+    assert.equal(guardedSetIsLegacy(set(['interval'])), true);
+    assert.equal(guardedSetIsLegacy('{"nftables": []}'), false);
   });
 
   test('refresh = add, delete, add in one line (one atomic batch)', () => {
@@ -107,16 +139,22 @@ describe('NftablesFirewall on a fake nft', () => {
     ]);
     assert.deepEqual(nft.runs, [
       {
+        // Is there a guarded set without flags timeout (an older spa-server's)?
+        command: 'ip',
+        args: ['netns', 'exec', 'x', '/usr/sbin/nft', '-j', 'list', 'set', 'inet', 'gate', 'guarded'],
+        input: '',
+      },
+      {
         command: 'ip',
         args: ['netns', 'exec', 'x', '/usr/sbin/nft', '-f', '-'],
         input: guardBatch('gate', 5, [{ protocol: 'tcp', port: 22 }]),
       },
     ]);
-    assert.deepEqual(nft.spawns[1]!.args, ['netns', 'exec', 'x', '/usr/sbin/nft', '-j', '-i']);
-    assert.equal(nft.spawns[1]!.env?.HOME, '/dev/null');
+    assert.deepEqual(nft.spawns[2]!.args, ['netns', 'exec', 'x', '/usr/sbin/nft', '-j', '-i']);
+    assert.equal(nft.spawns[2]!.env?.HOME, '/dev/null');
     await fw.grant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 });
     await fw.grant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 });
-    assert.equal(nft.spawns.length, 2, 'one long-lived child for every grant');
+    assert.equal(nft.spawns.length, 3, 'one long-lived child for every grant');
     // start() lists the grant sets (live grants of an earlier run must be refreshed, not
     // re-added); a new tuple is one `add element`, a live one the three-command refresh.
     const g = checkGrant({ address: '192.0.2.9', protocol: 'tcp', port: 22, seconds: 5 });
@@ -129,7 +167,7 @@ describe('NftablesFirewall on a fake nft', () => {
     ]);
     await fw.stop('remove');
     assert.equal(nft.lines.at(-1), 'add table inet gate; delete table inet gate');
-    assert.equal(nft.spawns[1]!.child.closed, true, 'child ended');
+    assert.equal(nft.spawns[2]!.child.closed, true, 'child ended');
   });
 
   test('bad input is rejected before anything is sent', async () => {
