@@ -1,7 +1,12 @@
 /** Client edits keep the operator's comments when the layout allows, and fall back to a full re-render otherwise. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addClientText, removeClientText, setClientValueText } from '../../src/config/edit.js';
+import {
+  addClientText,
+  addFwknopImportText,
+  removeClientText,
+  setClientValueText,
+} from '../../src/config/edit.js';
 import { parseConfig, parseToml } from '../../src/config/parse.js';
 import { ALICE_KEY, BOB_KEY, configText, FILE } from './_fixtures.js';
 
@@ -117,4 +122,45 @@ test('the fallback keeps every setting', () => {
   assert.deepEqual(after.firewall, before.firewall);
   assert.equal(after.clients.get('alice')?.expiresAtMs, before.clients.get('alice')?.expiresAtMs);
   assert.equal(after.clients.get('alice')?.revoked, true);
+});
+
+const FWKNOP_ENTRY = {
+  key_base64: Buffer.alloc(32, 7).toString('base64'),
+  hmac_key_base64: Buffer.alloc(64, 8).toString('base64'),
+  services: ['ssh', 'tcp8443'],
+  allowed_sources: ['192.0.2.0/24'],
+};
+
+test('fwknop import: services at the end of [services], tables at the end, comments kept', () => {
+  const r = addFwknopImportText(commented, FILE, {
+    services: [['tcp8443', '8443/tcp']],
+    clients: [['carol', FWKNOP_ENTRY]],
+  });
+  assert.equal(r.preserved, true);
+  assert.ok(r.text.includes('https = "443/tcp"\ntcp8443 = "8443/tcp"\n\n# Alice'));
+  assert.match(
+    r.text,
+    /\n\n\[fwknop_clients\.carol\]\nkey_base64 = "[^"]+"\nhmac_key_base64 = "[^"]+"\nservices = \[ "ssh", "tcp8443" \]\nallowed_sources = \[ "192\.0\.2\.0\/24" \]\n$/,
+  );
+  for (const c of ['# the one that matters', '# keep this port', '# Alice: laptop', '# Bob: build server'])
+    assert.ok(r.text.includes(c), c);
+  const c = parseConfig(r.text, FILE);
+  assert.deepEqual(c.fwknop.clients.get('carol')!.services, ['ssh', 'tcp8443']);
+});
+
+test('fwknop import: [services] as an inline table falls back to re-rendering, nothing lost', () => {
+  const inline = configText({ services: '' })
+    .replace('[services]\n', '')
+    .replace('[server]', 'services = { ssh = "22/tcp", https = "443/tcp" }\n[server]');
+  parseConfig(inline, FILE);
+  const r = addFwknopImportText(inline, FILE, {
+    services: [['tcp8443', '8443/tcp']],
+    clients: [['carol', FWKNOP_ENTRY]],
+  });
+  assert.equal(r.preserved, false);
+  const c = parseConfig(r.text, FILE);
+  assert.deepEqual([...c.services.keys()], ['ssh', 'https', 'tcp8443']);
+  assert.deepEqual([...c.clients.keys()], ['alice']);
+  assert.ok(c.fwknop.clients.has('carol'));
+  assert.match(r.text, /# Clients of the stock fwknop client/);
 });

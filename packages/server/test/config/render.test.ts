@@ -38,3 +38,34 @@ test('render → parse gives the document back', () => {
   const back = parseToml(renderConfig(doc), FILE);
   assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(doc)));
 });
+
+test('[fwknop] and [fwknop_clients.NAME] render and parse back', () => {
+  const withFwknop = {
+    ...doc,
+    fwknop: { port: 62202 },
+    fwknop_clients: {
+      'dave.phone': {
+        key: 'a passphrase',
+        hmac_key_base64: Buffer.alloc(64, 9).toString('base64'),
+        hmac_digest: 'sha512',
+        services: ['ssh'],
+        expires: '2027-01-31',
+        require_literal_address: true,
+        require_username: 'dave',
+        default_duration: '1m',
+        max_duration: '10m',
+      },
+    },
+  };
+  const text = renderConfig(withFwknop);
+  assert.match(text, /\n\[fwknop\]\nport = 62202 +# udp port fwknop clients send to/);
+  assert.match(text, /\n\[fwknop_clients\."dave\.phone"\]\nkey = "a passphrase"\n/);
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(parseToml(text, FILE).fwknop_clients)),
+    withFwknop.fwknop_clients,
+  );
+  const c = parseConfig(text, FILE);
+  assert.equal(c.fwknop.port, 62202);
+  assert.equal(c.fwknop.clients.get('dave.phone')!.maxDurationSeconds, 600);
+  assert.ok(!renderConfig(doc).includes('fwknop_clients'), 'no fwknop comment block without fwknop clients');
+});
