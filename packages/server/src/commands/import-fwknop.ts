@@ -90,7 +90,12 @@ export function describePlan(plan: StanzaPlan, where: (file: string) => string, 
   const [first, ...more] = plan.refused;
   if (first) {
     out.push(`${head}: skipped: ${first.why}`, `  fix: ${first.fix}`);
-    for (const r of more) out.push(`  also: ${r.why}`, `  fix: ${r.fix}`);
+    const fixes = new Set([first.fix]);
+    for (const r of more) {
+      out.push(`  also: ${r.why}`);
+      if (!fixes.has(r.fix)) out.push(`  fix: ${r.fix}`); // one fix may cover several problems
+      fixes.add(r.fix);
+    }
   } else if (plan.alreadyAs) {
     out.push(`${head}: already imported as fwknop client ${plan.alreadyAs} (same keys); nothing to do`);
   } else {

@@ -281,10 +281,7 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
       refuse('no KEY or KEY_BASE64: the stanza has no Rijndael key', GPG_FIX);
     }
   } else if (key.value.toUpperCase() === PLACEHOLDER) {
-    refuse(
-      `${key.key} is still ${PLACEHOLDER} (fwknopd refuses it too)`,
-      HMAC_FIX.replace('make an HMAC key', 'make keys').replace('add HMAC_KEY_BASE64', 'put both'),
-    );
+    refuse(`${key.key} is still ${PLACEHOLDER} (fwknopd refuses it too)`, KEYGEN_FIX);
   } else if (key.key === 'KEY_BASE64' && !base64Bytes(key.value)) {
     refuse('KEY_BASE64 is not base64', 'copy it again from fwknop --key-gen output');
   } else if (keyBytes(key.value, key.key === 'KEY_BASE64')!.length > MAX_ENC_KEY) {
