@@ -143,8 +143,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   cmd('run', 'run the daemon in the foreground (what systemd starts)')
     .option('--log-level <level>', 'error, warn, info or debug (default: log_level from the config)')
     .option('--log-format <format>', 'auto (readable on a terminal, else JSON), json or pretty', 'auto')
+    .option(
+      '--trial <time>',
+      'guard on trial (e.g. 2m): removed again unless a client knocks and connects in time',
+    )
     .action(async (o) => {
-      await run({ configPath: path(o), logLevel: o.logLevel, logFormat: o.logFormat });
+      await run({
+        configPath: path(o),
+        logLevel: o.logLevel,
+        logFormat: o.logFormat,
+        ...(o.trial !== undefined ? { trial: o.trial } : {}),
+      });
     });
 
   cmd('check', 'validate the config and this machine (interfaces, libpcap, firewall, state dir)')
@@ -163,9 +172,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       await revokeAddress({ configPath: path(o), address }, io);
     });
 
-  cmd('reload', 'check the config, then make the running daemon reload it (SIGHUP)').action((o) => {
-    reload({ configPath: path(o) }, io);
-  });
+  cmd('reload', 'check the config, then make the running daemon reload it (SIGHUP)')
+    .option('--trial <time>', 'ports this reload newly guards are on trial (e.g. 2m), like run --trial')
+    .action((o) => {
+      reload({ configPath: path(o), ...(o.trial !== undefined ? { trial: o.trial } : {}) }, io);
+    });
 
   return program;
 }

@@ -1,16 +1,22 @@
 /**
  * `spa-server reload`: check the config, then SIGHUP the running daemon (found through its
- * pid file `state_dir/spa-server.pid`, which the daemon writes).
+ * pid file `state_dir/spa-server.pid`, which the daemon writes). With `--trial 120s` it first
+ * writes `state_dir/reload-trial.json` (daemon/trial.ts), which the daemon reads and deletes on
+ * that reload: the ports this reload newly guards are then on trial.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { PID_FILE_NAME } from '../config/schema.js';
+import { formatTrialRequest, TRIAL_REQUEST_FILE } from '../daemon/trial.js';
 import { CliError } from './_errors.js';
 import type { Io } from './_io.js';
+import { checkTrialConfig, parseTrialOption } from './run.js';
 
-export function reload(opts: { configPath: string }, io: Io): number {
+export function reload(opts: { configPath: string; trial?: string }, io: Io): number {
+  const trialSeconds = opts.trial === undefined ? undefined : parseTrialOption(opts.trial);
   const config = loadConfig(opts.configPath); // a config the daemon would refuse is refused here first
+  if (trialSeconds !== undefined) checkTrialConfig(config);
   const pidFile = join(config.stateDir, PID_FILE_NAME);
   let text: string;
   try {
@@ -42,9 +48,12 @@ export function reload(opts: { configPath: string }, io: Io): number {
       'start it: systemctl start spa-server',
     );
   }
+  const request = join(config.stateDir, TRIAL_REQUEST_FILE);
+  if (trialSeconds !== undefined) writeFileSync(request, formatTrialRequest(trialSeconds), { mode: 0o600 });
   try {
     process.kill(pid, 'SIGHUP');
   } catch (e) {
+    if (trialSeconds !== undefined) rmSync(request, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(
       'signal-failed',
@@ -53,5 +62,9 @@ export function reload(opts: { configPath: string }, io: Io): number {
     );
   }
   io.err(`sent SIGHUP to spa-server (pid ${pid}); it reloads ${config.path}`);
+  if (trialSeconds !== undefined)
+    io.err(
+      `newly guarded ports are on trial for ${trialSeconds} s: knock and connect from a client, then look for "trial confirmed" in the log (journalctl -u spa-server -f)`,
+    );
   return pid;
 }
