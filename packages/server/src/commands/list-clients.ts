@@ -1,10 +1,12 @@
 /** `spa-server list-clients`: names, services, expiry and state. Never keys. */
-import type { ClientDef } from '../config/types.js';
+import type { ClientStanding } from '../config/types.js';
 import { readCurrent } from './_edit-config.js';
 import type { Io } from './_io.js';
 
 export interface ClientRow {
   readonly name: string;
+  /** spa: a spa-client profile; fwknop: the stock fwknop client ([fwknop_clients]). */
+  readonly kind: 'spa' | 'fwknop';
   readonly services: readonly string[];
   /** ISO date-time, or null for never. */
   readonly expires: string | null;
@@ -13,10 +15,11 @@ export interface ClientRow {
   readonly allowedSources: number;
 }
 
-export function clientRow(c: ClientDef, nowMs: number): ClientRow {
+export function clientRow(c: ClientStanding, nowMs: number, kind: ClientRow['kind'] = 'spa'): ClientRow {
   const expired = c.expiresAtMs !== undefined && c.expiresAtMs <= nowMs;
   return {
     name: c.name,
+    kind,
     services: c.services,
     expires: c.expiresAtMs === undefined ? null : new Date(c.expiresAtMs).toISOString(),
     revoked: c.revoked,
@@ -41,7 +44,10 @@ export function table(rows: readonly (readonly string[])[]): string {
 export function listClients(opts: { configPath: string; json?: boolean; now?: () => number }, io: Io): void {
   const { config } = readCurrent(opts.configPath);
   const now = (opts.now ?? Date.now)();
-  const rows = [...config.clients.values()].map((c) => clientRow(c, now));
+  const rows = [
+    ...[...config.clients.values()].map((c) => clientRow(c, now)),
+    ...[...config.fwknop.clients.values()].map((c) => clientRow(c, now, 'fwknop')),
+  ];
   if (opts.json) {
     io.out(JSON.stringify(rows, null, 2));
     return;
@@ -54,8 +60,8 @@ export function listClients(opts: { configPath: string; json?: boolean; now?: ()
     iso === null ? 'never' : iso.replace(/T00:00:00\.000Z$/, '').replace(/\.000Z$/, 'Z');
   io.out(
     table([
-      ['NAME', 'SERVICES', 'EXPIRES', 'STATE'],
-      ...rows.map((r) => [r.name, r.services.join(','), fmt(r.expires), r.state]),
+      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE'],
+      ...rows.map((r) => [r.name, r.kind, r.services.join(','), fmt(r.expires), r.state]),
     ]),
   );
 }

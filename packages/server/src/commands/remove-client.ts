@@ -1,5 +1,6 @@
 /** `spa-server remove-client NAME`: delete the client's table (its key stops working at the next reload). */
-import { removeClientText } from '../config/edit.js';
+import { type ClientSection, removeClientText } from '../config/edit.js';
+import type { ServerConfig } from '../config/types.js';
 import { commitEdit, RELOAD_HINT, readCurrent } from './_edit-config.js';
 import { CliError } from './_errors.js';
 import type { Io } from './_io.js';
@@ -8,10 +9,18 @@ export function noSuchClient(name: string, file: string): CliError {
   return new CliError('no-client', `no client "${name}" in ${file}`, 'see: spa-server list-clients');
 }
 
+/** The table a client lives in: [clients.NAME] or [fwknop_clients.NAME] (names are unique across both). */
+export function clientSection(config: ServerConfig, name: string): ClientSection | undefined {
+  if (config.clients.has(name)) return 'clients';
+  if (config.fwknop.clients.has(name)) return 'fwknop_clients';
+  return undefined;
+}
+
 export function removeClient(opts: { configPath: string; name: string }, io: Io): void {
   const current = readCurrent(opts.configPath);
-  if (!current.config.clients.has(opts.name)) throw noSuchClient(opts.name, current.file);
-  commitEdit(current, removeClientText(current.text, current.file, opts.name), io);
+  const section = clientSection(current.config, opts.name);
+  if (!section) throw noSuchClient(opts.name, current.file);
+  commitEdit(current, removeClientText(current.text, current.file, opts.name, section), io);
   io.err(`removed client "${opts.name}" from ${current.file}`);
   io.err(RELOAD_HINT);
   io.err(

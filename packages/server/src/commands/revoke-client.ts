@@ -2,18 +2,23 @@
 import { setClientValueText } from '../config/edit.js';
 import { commitEdit, RELOAD_HINT, readCurrent } from './_edit-config.js';
 import type { Io } from './_io.js';
-import { noSuchClient } from './remove-client.js';
+import { clientSection, noSuchClient } from './remove-client.js';
 
 export function revokeClient(opts: { configPath: string; name: string; undo?: boolean }, io: Io): void {
   const current = readCurrent(opts.configPath);
-  const client = current.config.clients.get(opts.name);
-  if (!client) throw noSuchClient(opts.name, current.file);
+  const section = clientSection(current.config, opts.name);
+  const client = current.config.clients.get(opts.name) ?? current.config.fwknop.clients.get(opts.name);
+  if (!section || !client) throw noSuchClient(opts.name, current.file);
   const revoked = !opts.undo;
   if (client.revoked === revoked) {
     io.err(`client "${opts.name}" is already ${revoked ? 'revoked' : 'active'}; nothing changed`);
     return;
   }
-  commitEdit(current, setClientValueText(current.text, current.file, opts.name, 'revoked', revoked), io);
+  commitEdit(
+    current,
+    setClientValueText(current.text, current.file, opts.name, 'revoked', revoked, section),
+    io,
+  );
   io.err(`${revoked ? 'revoked' : 'reinstated'} client "${opts.name}" in ${current.file}`);
   io.err(RELOAD_HINT);
 }

@@ -41,6 +41,9 @@ function clientsOf(doc: Table): Table {
   return tableOf(doc, 'clients');
 }
 
+/** Where a client's table lives: native clients, or clients of the stock fwknop client. */
+export type ClientSection = 'clients' | 'fwknop_clients';
+
 /** Apply `change` to a copy of the parsed document; keep the text edit if it parses to the same. */
 function edit(
   text: string,
@@ -69,9 +72,13 @@ function escapeRegExp(s: string): string {
 const HEADER = /^\s*\[[^[]/;
 
 /** [start, end) line indexes of the client's table, including comment lines right above its header. */
-function clientBlock(lines: readonly string[], name: string): [number, number, number] | undefined {
+function clientBlock(
+  lines: readonly string[],
+  name: string,
+  section: ClientSection = 'clients',
+): [number, number, number] | undefined {
   const quoted = `(?:${escapeRegExp(keyText(name))}|"${escapeRegExp(name)}"|'${escapeRegExp(name)}')`;
-  const header = new RegExp(`^\\s*\\[\\s*clients\\s*\\.\\s*${quoted}\\s*\\]\\s*(#.*)?$`);
+  const header = new RegExp(`^\\s*\\[\\s*${section}\\s*\\.\\s*${quoted}\\s*\\]\\s*(#.*)?$`);
   const at = lines.findIndex((l) => header.test(l));
   if (at < 0) return undefined;
   let start = at;
@@ -94,13 +101,18 @@ export function addClientText(text: string, file: string, name: string, entry: T
   );
 }
 
-export function removeClientText(text: string, file: string, name: string): Edited {
+export function removeClientText(
+  text: string,
+  file: string,
+  name: string,
+  section: ClientSection = 'clients',
+): Edited {
   return edit(
     text,
     file,
     () => {
       const lines = text.split('\n');
-      const block = clientBlock(lines, name);
+      const block = clientBlock(lines, name, section);
       if (!block) return undefined;
       const [start, , end] = block;
       let to = end;
@@ -108,7 +120,10 @@ export function removeClientText(text: string, file: string, name: string): Edit
       return `${lines.slice(0, start).concat(lines.slice(to)).join('\n').trimEnd()}\n`;
     },
     (doc) => {
-      delete clientsOf(doc)[name];
+      const table = tableOf(doc, section);
+      delete table[name];
+      // The last client's table gone: the text has no [section.…] header left either.
+      if (Object.keys(table).length === 0) delete doc[section];
     },
   );
 }
@@ -120,13 +135,14 @@ export function setClientValueText(
   name: string,
   key: string,
   value: unknown,
+  section: ClientSection = 'clients',
 ): Edited {
   return edit(
     text,
     file,
     () => {
       const lines = text.split('\n');
-      const block = clientBlock(lines, name);
+      const block = clientBlock(lines, name, section);
       if (!block) return undefined;
       const [, at, end] = block;
       const line = tomlLine(key, value);
@@ -142,7 +158,7 @@ export function setClientValueText(
       return lines.join('\n');
     },
     (doc) => {
-      const entry = clientsOf(doc)[name];
+      const entry = tableOf(doc, section)[name];
       if (!isTable(entry)) throw new Error(`client ${name} is not a table`);
       entry[key] = value;
     },

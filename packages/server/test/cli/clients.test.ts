@@ -45,7 +45,7 @@ describe('client management', () => {
     const again = await runCli(['revoke-client', 'dora', ...c]);
     assert.match(again.stderr, /already revoked; nothing changed/);
     const list = await runCli(['list-clients', ...c]);
-    assert.match(list.stdout, /^dora +ssh,https +never +revoked$/m);
+    assert.match(list.stdout, /^dora +spa +ssh,https +never +revoked$/m);
     assert.equal((await runCli(['revoke-client', 'dora', '--undo', ...c])).code, 0);
     assert.equal(loadConfig(config).clients.get('dora')?.revoked, false);
   });
@@ -67,6 +67,22 @@ describe('client management', () => {
         ['eve', 'expired', '2020-01-01T00:00:00.000Z'],
       ],
     );
+  });
+
+  test('fwknop clients are listed, revoked and removed like the others', async () => {
+    const key = Buffer.alloc(32, 5).toString('base64');
+    const hmac = Buffer.alloc(64, 6).toString('base64');
+    const table = `\n[fwknop_clients.laptop]\nkey_base64 = "${key}"\nhmac_key_base64 = "${hmac}"\nservices = ["ssh"]\n`;
+    writeFileSync(config, `${readFileSync(config, 'utf8')}${table}`, { mode: 0o600 });
+    const list = await runCli(['list-clients', ...c]);
+    assert.match(list.stdout, /^laptop +fwknop +ssh +never +active$/m);
+    assert.ok(!list.stdout.includes(key) && !list.stdout.includes(hmac), 'no keys listed');
+    assert.equal((await runCli(['revoke-client', 'laptop', ...c])).code, 0);
+    assert.equal(loadConfig(config).fwknop.clients.get('laptop')?.revoked, true);
+    const removed = await runCli(['remove-client', 'laptop', ...c]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(loadConfig(config).fwknop.clients.has('laptop'), false);
+    assert.match(readFileSync(config, 'utf8'), /# ops: rotate keys every June/);
   });
 
   test('profile of an unknown client → exit 1', async () => {
