@@ -11,7 +11,10 @@
  * - mutations of an accepted control frame (bit flips, byte sets, truncation, extension,
  *   header fields, splices): whatever survives parsing is at best a replay;
  * - payload-only mutations of a fresh knock that was never sent: the crypto must refuse it;
- * - TCP SYNs and UDP datagrams into the sequence range from random sources.
+ * - TCP SYNs and UDP datagrams into the sequence range from random sources;
+ * - fwknop packets to the fwknop port: fresh controls (which must grant once, like the native
+ *   ones), mutations of accepted ones, payload mutations of fresh ones never sent, and random
+ *   base64 text.
  *
  * Any grant outside the controls, and any exception (or `internal-error` count), is a
  * finding. The clock moves 0-3 ms per frame, so steps roll during a long run.
@@ -75,7 +78,12 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
 }
 
 function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzReport {
-  const fixture = new Fixture({ stateDir: dir, seed: `fuzz ${seed}` });
+  const fixture = new Fixture({
+    stateDir: dir,
+    seed: `fuzz ${seed}`,
+    fwknopClients: [{ name: 'fw', services: ['ssh'] }],
+  });
+  const fwknopPort = fixture.config.fwknop.port;
   const clients = [...fixture.config.clients.keys()];
   let now = o.startMs ?? 1_700_000_000_000;
   const firewall = new FakeFirewall({ now: () => now });
@@ -100,6 +108,7 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
   let crashes = 0;
   let grants = 0;
   let accepted: Uint8Array[] = [];
+  let fwknopAccepted: Uint8Array[] = [];
   const seqRange = fixture.config.sequence?.range ?? [50000, 59999];
   const started = performance.now();
 
@@ -139,6 +148,28 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
       source = 'fresh-payload-mutated';
       const base = udpFrame(spec(fixture.knockPortAt(now)), freshKnock());
       frame = mutate(base, udpPayloadOffset(base), 'payload', rng);
+    } else if (roll >= 95) {
+      const fw = rng.int(10);
+      if (fw < 2 || fwknopAccepted.length === 0) {
+        source = 'fwknop-control';
+        control = true;
+        frame = udpFrame(spec(fwknopPort), fixture.fwknopPacket('fw', now));
+      } else if (fw < 6) {
+        const kind: Mutation = rng.pick(MUTATIONS);
+        source = `fwknop-mutated:${kind}`;
+        const base = rng.pick(fwknopAccepted);
+        frame = mutate(base, udpPayloadOffset(base), kind, rng);
+      } else if (fw < 9) {
+        source = 'fwknop-fresh-payload-mutated';
+        const base = udpFrame(spec(fwknopPort), fixture.fwknopPacket('fw', now));
+        frame = mutate(base, udpPayloadOffset(base), 'payload', rng);
+      } else {
+        source = 'fwknop-random-base64';
+        const text = Buffer.from(rng.bytes(16 + rng.int(300)))
+          .toString('base64')
+          .replace(/=+$/, '');
+        frame = udpFrame(spec(fwknopPort), new TextEncoder().encode(text));
+      }
     } else {
       source = 'sequence-range';
       const port = seqRange[0] + rng.int(seqRange[1] - seqRange[0] + 1);
@@ -168,8 +199,13 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
       controls++;
       if (added === 1) {
         controlsGranted++;
-        accepted.push(frame);
-        if (accepted.length > 64) accepted = accepted.slice(-32);
+        if (source === 'fwknop-control') {
+          fwknopAccepted.push(frame);
+          if (fwknopAccepted.length > 64) fwknopAccepted = fwknopAccepted.slice(-32);
+        } else {
+          accepted.push(frame);
+          if (accepted.length > 64) accepted = accepted.slice(-32);
+        }
       }
       // A knock-port collision between steps can leave a control on an old port: still granted.
     } else if (added > 0) {
