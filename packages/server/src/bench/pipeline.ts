@@ -14,6 +14,9 @@
  *                 captured knock, altered, costs; an outsider cannot hit the lookup otherwise)
  *   replay        a captured replay of an accepted knock: lookup hit, MAC, decrypt, replay check
  *   sequence-miss a TCP SYN into the sequence range that starts nothing
+ *   fwknop-forged a packet of fwknop's shape with a wrong HMAC, on the fwknop port, with 10
+ *                 [fwknop_clients]: one HMAC per client (fwknop packets carry no client id)
+ *   fwknop-replay a captured replay of an accepted fwknop packet: HMAC, decrypt, replay check
  *   record-sync   ReplayStore.record with fdatasync (the default): paid once per accepted knock
  *   record-nosync ReplayStore.record without it (write(2) only)
  */
@@ -51,7 +54,10 @@ export function benchPipeline(packets: number): BenchResult[] {
   const dir = mkdtempSync(join(tmpdir(), 'spa-bench-'));
   try {
     const now = 1_700_000_010_000;
-    const f = new Fixture({ stateDir: dir });
+    const f = new Fixture({
+      stateDir: dir,
+      fwknopClients: Array.from({ length: 10 }, (_, i) => ({ name: `fw${i}`, services: ['ssh'] })),
+    });
     const rng = new Prng('bench');
     const store = ReplayStore.open(dir, f.config.window, now, { sync: 'none' });
     const pipeline = new KnockPipeline({
@@ -85,6 +91,11 @@ export function benchPipeline(packets: number): BenchResult[] {
       synFrame({ src: '198.51.100.7', dst: '192.0.2.1', srcPort: 40001, dstPort: 50000 }),
     );
     if (!syn.ok) throw new Error('bench: bad SYN frame');
+    const fwknopAccepted = f.udp(f.fwknopPacket('fw9', now), now, { dstPort: f.config.fwknop.port });
+    pipeline.handle(fwknopAccepted, now);
+    const fwknopForged = { ...fwknopAccepted, payload: Uint8Array.from(fwknopAccepted.payload) };
+    const last = fwknopForged.payload.length - 1;
+    fwknopForged.payload[last] = fwknopForged.payload[last] === 0x41 ? 0x42 : 0x41;
     const mask = POOL - 1;
     const results = [
       time('verify', packets, (i) => verifier.verify(forged[i & mask]!, now)),
@@ -96,7 +107,10 @@ export function benchPipeline(packets: number): BenchResult[] {
       time('mac-fail', Math.max(1, packets >> 3), () => pipeline.handle(altered, now)),
       time('replay', Math.max(1, packets >> 3), () => pipeline.handle(accepted, now)),
       time('sequence-miss', packets, () => pipeline.handle(syn.packet, now)),
+      time('fwknop-forged', Math.max(1, packets >> 3), () => pipeline.handle(fwknopForged, now)),
+      time('fwknop-replay', Math.max(1, packets >> 3), () => pipeline.handle(fwknopAccepted, now)),
     ];
+    if (pipeline.counters.get('grant') !== 2) throw new Error('bench: the control knocks did not grant');
     store.close();
     for (const sync of ['data', 'none'] as const) {
       const s = ReplayStore.open(join(dir, sync), f.config.window, now, { sync });
