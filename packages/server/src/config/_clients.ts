@@ -112,17 +112,8 @@ export function readClients(
   if (!f) return clients;
   const byKey = new Map<string, string>();
   const known = CLIENT_KEYS.map((k) => k.key);
-  for (const [name, value] of Object.entries(f.table)) {
-    if (!NAME_PATTERN.test(name)) {
-      f.fail(name, `"${name}" is not a valid client name`, 'use up to 63 letters, digits, ".", "_" or "-"');
-    }
-    if (!isTable(value))
-      return f.fail(
-        name,
-        `expected a table, got ${typeName(value)}`,
-        `write it as [clients.${keyText(name)}]`,
-      );
-    const c: Fields = new Fields(f.file, f.at(name), value, known);
+  for (const name of Object.keys(f.table)) {
+    const c = clientFields(f, name, 'clients', known);
     const keyTextValue = c.required('key', (k) => c.string(k), 'the client key', '"spak1..."');
     let secret: Uint8Array;
     try {
@@ -149,6 +140,21 @@ export function readClients(
     clients.set(name, { ...standing, secret, keys: new LazyClientKeys(secret) });
   }
   return clients;
+}
+
+/** One `[section.NAME]` table: a valid name and a table, read with the keys `known`. */
+export function clientFields(f: Fields, name: string, section: string, known: readonly string[]): Fields {
+  if (!NAME_PATTERN.test(name)) {
+    f.fail(name, `"${name}" is not a valid client name`, 'use up to 63 letters, digits, ".", "_" or "-"');
+  }
+  const value = f.table[name];
+  if (!isTable(value))
+    return f.fail(
+      name,
+      `expected a table, got ${typeName(value)}`,
+      `write it as [${section}.${keyText(name)}]`,
+    );
+  return new Fields(f.file, f.at(name), value, known);
 }
 
 /**

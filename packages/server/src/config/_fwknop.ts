@@ -3,9 +3,8 @@
  * (docs/fwknop.md). `spa-server import-fwknop` writes these tables from an access.conf.
  */
 import { DURATION_MAX_SECONDS } from '@spa/shared';
-import { readStanding } from './_clients.js';
-import { Fields, isTable, keyText, typeName } from './_fields.js';
-import { NAME_PATTERN } from './_sections.js';
+import { clientFields, readStanding } from './_clients.js';
+import type { Fields } from './_fields.js';
 import { DEFAULTS, FWKNOP_CLIENT_KEYS, FWKNOP_DIGESTS } from './schema.js';
 import type { FwknopClientDef, FwknopConfig, PolicyConfig, ServiceDef } from './types.js';
 
@@ -74,21 +73,8 @@ export function readFwknop(
   const clients = new Map<string, FwknopClientDef>();
   if (!clientsFields) return { port, clients };
   const known = FWKNOP_CLIENT_KEYS.map((k) => k.key);
-  for (const [name, value] of Object.entries(clientsFields.table)) {
-    if (!NAME_PATTERN.test(name)) {
-      clientsFields.fail(
-        name,
-        `"${name}" is not a valid client name`,
-        'use up to 63 letters, digits, ".", "_" or "-"',
-      );
-    }
-    if (!isTable(value))
-      return clientsFields.fail(
-        name,
-        `expected a table, got ${typeName(value)}`,
-        `write it as [fwknop_clients.${keyText(name)}]`,
-      );
-    const c: Fields = new Fields(clientsFields.file, clientsFields.at(name), value, known);
+  for (const name of Object.keys(clientsFields.table)) {
+    const c = clientFields(clientsFields, name, 'fwknop_clients', known);
     const encKey = readKey(c, 'key', MAX_ENC_KEY, 'KEY');
     const hmacKey = readKey(c, 'hmac_key', MAX_HMAC_KEY, 'HMAC_KEY');
     const hmacDigest = c.oneOf('hmac_digest', FWKNOP_DIGESTS, 'sha256');
