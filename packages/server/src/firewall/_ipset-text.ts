@@ -61,6 +61,8 @@ export function chainRestore(n: IpsetNames, family: 4 | 6, guarded: GuardedPort[
     `-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`,
     `-A ${c} -i lo -j RETURN`,
     `-A ${c} -m set --match-set ${setOf(n, family)} src,dst -j RETURN`,
+    // A TCP flow older than conntrack is NEW at its next (non-SYN) packet: never cut it.
+    `-A ${c} -p tcp ! --syn -m conntrack --ctstate NEW -j RETURN`,
     ...guarded.map((p) => `-A ${c} -p ${p.protocol} -m ${p.protocol} --dport ${p.port} -j DROP`),
     'COMMIT',
   ];

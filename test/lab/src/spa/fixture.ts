@@ -106,9 +106,9 @@ export class SpaLab {
     return uri;
   }
 
-  /** Start `spa-server run` and wait for its `listening` line. */
-  async startServer(timeoutMs = 15_000): Promise<LabProcess> {
-    const proc = this.lab.spawn('server', ['node', SERVER_BIN, 'run', '--config', this.configPath]);
+  /** Start `spa-server run [ARGS]` (e.g. ['--trial', '5s']) and wait for its `listening` line. */
+  async startServer(timeoutMs = 15_000, args: string[] = []): Promise<LabProcess> {
+    const proc = this.lab.spawn('server', ['node', SERVER_BIN, 'run', ...args, '--config', this.configPath]);
     this.server = proc;
     await proc.waitForLine(/"msg":"listening"/, timeoutMs);
     return proc;
@@ -181,6 +181,14 @@ export class SpaLab {
       }
     }
     return out;
+  }
+
+  /** The elements of the guard's `guarded` set as nft prints them ("tcp . 22 timeout 13s expires 12s…"). */
+  async nftGuarded(): Promise<string> {
+    const r = await this.lab.exec('server', ['nft', 'list', 'set', 'inet', 'spa', 'guarded']);
+    if (r.code !== 0) return '';
+    const m = /elements = \{([^}]*)\}/.exec(r.stdout);
+    return (m?.[1] ?? '').replace(/\s+/g, ' ').trim();
   }
 
   async teardown(): Promise<void> {
