@@ -53,7 +53,7 @@ export interface ArmedSteps {
 }
 
 export class FilterHorizon {
-  readonly #config: Pick<ServerConfig, 'knock' | 'sequence' | 'fwknop'>;
+  #config: Pick<ServerConfig, 'knock' | 'sequence' | 'fwknop'>;
   readonly #portKey: Uint8Array;
   readonly #steps: number;
   #armed: ArmedSteps | undefined;
@@ -87,6 +87,18 @@ export class FilterHorizon {
   covers(step: number): boolean {
     const a = this.#armed;
     return a !== undefined && step - 1 >= a.from && step + 1 <= a.until - 1;
+  }
+
+  /**
+   * A reload changed which fwknop port is captured (fwknop clients added or all removed, or
+   * `[fwknop] port`): the same steps, the new port. Returns true if the filter changed.
+   */
+  setFwknop(fwknop: ServerConfig['fwknop']): boolean {
+    this.#config = { ...this.#config, fwknop };
+    const armed = this.#armed;
+    if (armed === undefined) return false;
+    this.#armed = undefined;
+    return this.roll(armed.from + 1);
   }
 
   /** Re-arm for `step` if the horizon is running out. Returns true if the filter changed. */

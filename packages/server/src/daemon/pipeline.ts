@@ -71,8 +71,8 @@ export class KnockPipeline {
   readonly #inFlight = new Set<Promise<void>>();
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
-  /** The fwknop port the capture watches (restart-only); undefined = no fwknop clients at start. */
-  readonly #fwknopPort: number | undefined;
+  /** The fwknop port the capture watches; undefined = no fwknop clients. */
+  #fwknopPort: number | undefined;
   #config: ServerConfig;
   #tables: StepTables;
 
@@ -164,10 +164,10 @@ export class KnockPipeline {
   }
 
   /**
-   * Take a reloaded configuration (clients, policy, services). Builds the new tables first:
-   * if that throws, the old configuration stays. Live grants are not touched. The capture
-   * filter depends on restart-only settings (reload.ts): it is re-armed only if the step has
-   * moved past its horizon.
+   * Take a reloaded configuration (clients, policy, services, fwknop clients and port). Builds
+   * the new tables first: if that throws, the old configuration stays. Live grants are not
+   * touched. The capture filter is re-armed if the step has moved past its horizon, or if the
+   * fwknop port to capture changed; knock ports and sequences are restart-only (reload.ts).
    */
   reload(config: ServerConfig, nowMs: number): void {
     const step = Math.max(this.#tables.step, timeStep(nowMs, config.stepSeconds));
@@ -175,7 +175,14 @@ export class KnockPipeline {
     this.#config = config;
     this.#tables = tables;
     // The step may have moved on since the last roll (no packet, timer not yet fired).
-    if (this.#horizon.roll(step)) this.#onFilter?.(this.#horizon.filter);
+    let changed = this.#horizon.roll(step);
+    const fwknopPort = fwknopCapturePort(config);
+    if (fwknopPort !== this.#fwknopPort) {
+      // The first fwknop client imported, the last removed, or another port: re-arm now.
+      this.#fwknopPort = fwknopPort;
+      changed = this.#horizon.setFwknop(config.fwknop) || changed;
+    }
+    if (changed) this.#onFilter?.(this.#horizon.filter);
   }
 
   /** Resolves when every grant handed to the firewall so far has settled. */

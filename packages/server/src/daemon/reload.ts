@@ -1,12 +1,11 @@
 /**
- * What a reload (SIGHUP) may change: clients, policy, services and the log level. Everything
- * else (keys, ports, step, window, sequences, interfaces, state directory, firewall backend)
- * is bound into running parts and needs a restart: the reloaded file's values for those are
+ * What a reload (SIGHUP) may change: clients (fwknop clients and their port too), policy,
+ * services and the log level. Everything else (keys, knock ports, step, window, sequences,
+ * interfaces, state directory, firewall backend) is bound into running parts and needs a restart: the reloaded file's values for those are
  * ignored and named in a warning. Only field names are reported, never values (secrets).
  */
 import { equalConstantTime } from '@spa/shared';
 import type { ServerConfig } from '../config/types.js';
-import { fwknopCapturePort } from './steps.js';
 
 export interface ReloadPlan {
   /** The configuration to run with: the old one with the reloadable parts of the new. */
@@ -29,15 +28,13 @@ export function planReload(current: ServerConfig, loaded: ServerConfig): ReloadP
   differs('interfaces', current.interfaces, loaded.interfaces);
   differs('stateDir', current.stateDir, loaded.stateDir);
   differs('firewall', current.firewall, loaded.firewall);
-  // The capture watches the fwknop port only if there were fwknop clients at start.
-  differs('fwknop.port', fwknopCapturePort(current), fwknopCapturePort(loaded));
   return {
     config: {
       ...current,
       clients: loaded.clients,
       policy: loaded.policy,
       services: loaded.services,
-      fwknop: { port: current.fwknop.port, clients: loaded.fwknop.clients },
+      fwknop: loaded.fwknop,
       logLevel: loaded.logLevel,
       serverName: loaded.serverName,
       advertiseHost: loaded.advertiseHost,

@@ -40,6 +40,21 @@ describe('KnockPipeline: fwknop packets', () => {
     assert.ok(!filterKnockPorts(rig().pipeline.filter).includes(FWKNOP_PORT));
   });
 
+  it('a reload that adds the first fwknop client re-arms the capture with the fwknop port', async () => {
+    const withFwknop = fwknopRig();
+    const r = rig({ reuse: undefined });
+    assert.ok(!filterKnockPorts(r.pipeline.filter).includes(FWKNOP_PORT));
+    r.pipeline.reload({ ...r.fixture.config, fwknop: withFwknop.fixture.config.fwknop }, NOW);
+    assert.equal(r.filters.length, 1, 'one re-arm');
+    assert.ok(filterKnockPorts(r.filters[0]!).includes(FWKNOP_PORT));
+    send(r, withFwknop.fixture.fwknopPacket('laptop', NOW));
+    await r.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1);
+    r.pipeline.reload(r.fixture.config, NOW); // the last one removed: the port leaves the filter
+    assert.equal(r.filters.length, 2);
+    assert.ok(!filterKnockPorts(r.filters[1]!).includes(FWKNOP_PORT));
+  });
+
   it('a replayed packet is refused as replay, from any source', async () => {
     const r = fwknopRig();
     const p = r.fixture.fwknopPacket('laptop', NOW);
