@@ -8,13 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import type { FirewallConfig } from '../config/types.js';
+import type { ClientStanding, FirewallConfig, ServerConfig } from '../config/types.js';
 
 export interface Probe {
   readonly ok: boolean;
+  /** ok, but risky: printed as `warn`, does not change the exit code. */
+  readonly warn?: boolean;
   readonly what: string;
   readonly detail: string;
-  /** How to fix it (failures only). */
+  /** How to fix it (failures and warnings). */
   readonly hint?: string;
 }
 
@@ -176,4 +178,62 @@ export function probeStateDir(dir: string): Probe {
       `chown the directory to the daemon's user, or fix [server] state_dir`,
     );
   }
+}
+
+// --- Lockout warnings: is there another way in if the guard, the daemon or the one laptop
+// with a key goes wrong? Warnings, never failures: a host may be fine without.
+
+const warning = (what: string, detail: string, hint: string): Probe => ({
+  ok: true,
+  warn: true,
+  what,
+  detail,
+  hint,
+});
+
+/** Not revoked and not expired at `nowMs`: a client that can still knock. */
+export function usable(c: ClientStanding, nowMs: number): boolean {
+  return !c.revoked && (c.expiresAtMs === undefined || c.expiresAtMs > nowMs);
+}
+
+export function lockoutProbes(config: ServerConfig, nowMs: number): Probe[] {
+  const out: Probe[] = [];
+  const oob = config.firewall.outOfBand?.trim();
+  out.push(
+    oob
+      ? pass('out-of-band access', oob)
+      : warning(
+          'out-of-band access',
+          'none noted: if spa-server, the firewall or every client key fails, the guarded services are the only way in',
+          'note how you get in without the network in [firewall] out_of_band = "provider web console" (or IPMI, KVM, physical access), and turn the guard on with spa-server run --trial 2m',
+        ),
+  );
+  const clients: ClientStanding[] = [...config.clients.values(), ...config.fwknop.clients.values()].filter(
+    (c) => usable(c, nowMs),
+  );
+  for (const s of config.services.values()) {
+    const able = clients.filter((c) => c.services.includes(s.name)).map((c) => c.name);
+    const what = `service ${s.name} (${s.protocol}/${s.port})`;
+    if (able.length >= 2) out.push(pass(what, `${able.length} usable clients can open it`));
+    else
+      out.push(
+        warning(
+          what,
+          able.length === 0
+            ? 'no usable client (not revoked, not expired) can open it: nobody can get in through the guard'
+            : `only one usable client (${able[0]}) can open it: a lost or broken device locks you out`,
+          `add a second client on another device: spa-server add-client NAME --services ${s.name}`,
+        ),
+      );
+  }
+  if (config.firewall.onStop === 'remove') {
+    out.push(
+      warning(
+        'firewall on_stop',
+        '"remove": when spa-server stops, every guarded service is open to everyone until it starts again (a kill -9 leaves the guard as it was)',
+        'the default on_stop = "keep" fails closed; use "remove" only with out-of-band access and monitoring',
+      ),
+    );
+  }
+  return out;
 }

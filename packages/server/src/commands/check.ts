@@ -1,14 +1,23 @@
 /**
- * `spa-server check`: is this config valid and can this machine run it? One `ok`/`FAIL`
- * line per check, with how to fix each failure. Exit 0 if all pass, 2 if the config
- * itself cannot be loaded, 1 if the environment has problems.
+ * `spa-server check`: is this config valid and can this machine run it? One `ok`/`warn`/`FAIL`
+ * line per check, with how to fix each failure or warning. Exit 0 if all pass (warnings
+ * included), 2 if the config itself cannot be loaded, 1 if the environment has problems.
+ * Warnings are lockout risks (_probes.ts): no out-of-band access noted, a service fewer than
+ * two usable clients can open, on_stop = "remove".
  */
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/types.js';
 import { EXIT } from './_errors.js';
 import type { Io } from './_io.js';
-import { type Probe, probeCapture, probeFirewall, probeInterface, probeStateDir } from './_probes.js';
+import {
+  lockoutProbes,
+  type Probe,
+  probeCapture,
+  probeFirewall,
+  probeInterface,
+  probeStateDir,
+} from './_probes.js';
 
 export interface CheckOptions {
   readonly configPath: string;
@@ -17,9 +26,9 @@ export interface CheckOptions {
 }
 
 function line(p: Probe): string {
-  return p.ok
-    ? `ok   ${p.what}: ${p.detail}`
-    : `FAIL ${p.what}: ${p.detail}${p.hint ? `\n     fix: ${p.hint}` : ''}`;
+  const fix = p.hint ? `\n     fix: ${p.hint}` : '';
+  if (!p.ok) return `FAIL ${p.what}: ${p.detail}${fix}`;
+  return p.warn ? `warn ${p.what}: ${p.detail}${fix}` : `ok   ${p.what}: ${p.detail}`;
 }
 
 function summary(config: ServerConfig): string {
@@ -62,8 +71,15 @@ export function check(opts: CheckOptions, io: Io): number {
   }
   probes.push(...probeFirewall(config.firewall, io.env));
   probes.push(probeStateDir(config.stateDir));
+  probes.push(...lockoutProbes(config, Date.now()));
   for (const p of probes) io.out(line(p));
   const failed = probes.filter((p) => !p.ok).length;
-  io.err(failed === 0 ? 'all checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`);
+  const warned = probes.filter((p) => p.ok && p.warn).length;
+  const warnings = warned === 0 ? '' : ` (${warned} warning${warned === 1 ? '' : 's'}: see the warn lines)`;
+  io.err(
+    failed === 0
+      ? `all checks passed${warnings}`
+      : `${failed} check${failed === 1 ? '' : 's'} failed${warnings}`,
+  );
   return failed === 0 ? EXIT.ok : EXIT.runtime;
 }
