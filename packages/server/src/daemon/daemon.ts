@@ -169,16 +169,18 @@ export class Daemon {
       const pipeline = new KnockPipeline({
         config,
         store,
-        // Grants pass through on their way to the firewall: a pending trial notes them.
+        // Grants pass through on their way to the firewall: a pending trial notes them. Noted
+        // before the firewall answers: the client may connect (and the host answer with a
+        // SYN+ACK) between the kernel's commit and our reading of nft's reply.
         firewall: {
-          grant: async (g: Grant) => {
-            await fw.grant(g);
+          grant: (g: Grant) => {
             slot.trial?.noteGrant({
               address: canonicalOrAsIs(g.address),
               protocol: g.protocol,
               port: g.port,
               atMs: clock.now(),
             });
+            return fw.grant(g);
           },
         },
         logger: opts.logger.child({ component: 'knock' }),
@@ -458,11 +460,11 @@ export class Daemon {
       for (const p of ports) this.#slot.unguarded.add(portKey(p));
       const why =
         outcome.reason === 'no-knock'
-          ? 'no knock was accepted for a trial port in time'
+          ? 'no knock was accepted for a trial port in time.'
           : `a knock was accepted (${outcome.granted.join(', ')}) but no new connection from that address reached a trial port in time: does the host's own firewall let it through?`;
       this.#log.error(
         { trialPorts: portList(ports), reason: outcome.reason, granted: outcome.granted },
-        `TRIAL NOT CONFIRMED: removed the guard from ${portList(ports)}; these ports are reachable as before spa-server ran. Why: ${why}. spa-server keeps running; fix it and try again with spa-server reload --trial 2m`,
+        `TRIAL NOT CONFIRMED: removed the guard from ${portList(ports)}; these ports are reachable as before spa-server ran, and spa-server keeps running. Why: ${why} Fix that, then try again with spa-server reload --trial 2m`,
       );
     }
     this.#endTrial();

@@ -4,7 +4,11 @@
  *   b. a trial confirmed by a knock and a connection stays (after the trial time and the kernel
  *      margin the port is still hidden, and the client still gets in by knocking);
  *   c. an admin session opened before the guard survives the guard going up and the rollback;
- *   d. the kernel backstop: kill -9 the daemon mid-trial and the guard still goes away.
+ *   d. the kernel backstop: kill -9 the daemon mid-trial and the guard still goes away;
+ *   e. the host's own firewall drops ssh: the knock is granted but cannot get the client in (an
+ *      accept in spa's table does not override a drop in another), so the trial rolls back with
+ *      reason no-connection; once fixed, `spa-server reload --trial` guards the ports on trial
+ *      again and a knock confirms it.
  * Trials are a few seconds long; waits are bounded polls with generous slack.
  */
 import assert from 'node:assert/strict';
@@ -90,11 +94,11 @@ describe('trial guard (run --trial): rollback, confirmation, sessions, kernel ba
     await lab.startServer(15_000, ['--trial', `${trialS}s`]);
     const mark = logMark(lab);
 
+    // spa-client connects to the port after knocking (its open check): that alone confirms.
     const open = await lab.clientCli('client', ['open', 'ssh', '-4']);
     assert.equal(open.code, 0, open.stderr);
-    // spa-client probes the port after knocking; connect once more in case it did not.
-    assert.ok(await reaches(client, server.ipv4, 22), 'the client gets in');
     const confirmed = await waitForLogAfter(lab, mark, (l) => /^trial confirmed/.test(l.msg));
+    assert.ok(await reaches(client, server.ipv4, 22), 'the client gets in');
     t.diagnostic(confirmed.msg);
     assert.equal(confirmed.address, clientHost.ipv4);
     assert.equal(confirmed.port, 22);
@@ -144,5 +148,68 @@ describe('trial guard (run --trial): rollback, confirmation, sessions, kernel ba
     assert.ok(await reaches(attacker, server.ipv4, 80), 'port 80 too');
     assert.equal(await lab.nftGuarded(), '');
     if (held?.ok) await admin.close(held.handle);
+  });
+
+  test('e. own firewall drops ssh → no-connection rollback; fixed, reload --trial guards again and is confirmed', async (t) => {
+    if (!labAvailable(t) || !spa) return;
+    const lab = spa;
+    const { server, client: clientHost } = lab.lab.hosts;
+    const client = await lab.lab.agent('client');
+    const attacker = await lab.lab.agent('attacker');
+    const hostFirewall = async (rules: string) => {
+      const r = await lab.lab.exec('server', ['nft', rules]);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await hostFirewall(
+      'add table inet hostfw; add chain inet hostfw input { type filter hook input priority 0; policy accept; }; add rule inet hostfw input tcp dport { 22, 80 } drop',
+    );
+    try {
+      const trialS = 4;
+      await lab.startServer(15_000, ['--trial', `${trialS}s`]);
+      const open = await lab.clientCli('client', ['open', 'ssh', '-4', '--no-wait']);
+      assert.equal(open.code, 0, open.stderr);
+      await waitForLogAfter(lab, 0, (l) => l.msg === 'grant' && l.address === clientHost.ipv4);
+      assert.equal(
+        await reaches(client, server.ipv4, 22, CLOSED_PROBE_MS),
+        false,
+        'the host drops it anyway',
+      );
+      const rolled = await waitForLogAfter(
+        lab,
+        0,
+        (l) => /^TRIAL NOT CONFIRMED/.test(l.msg),
+        trialS * 1000 + LATE_MS,
+      );
+      t.diagnostic(rolled.msg);
+      assert.equal(rolled.reason, 'no-connection');
+      assert.deepEqual(rolled.granted, [clientHost.ipv4]);
+      assert.match(rolled.msg, /does the host's own firewall let it through\?/);
+    } finally {
+      await hostFirewall('delete table inet hostfw');
+    }
+    assert.ok(await reaches(attacker, server.ipv4, 22), 'rolled back: open to all');
+
+    // A plain reload keeps the rolled-back ports open; reload --trial guards them on trial.
+    let mark = logMark(lab);
+    const plain = await lab.serverCli(['reload']);
+    assert.equal(plain.code, 0, plain.stderr);
+    await waitForLogAfter(lab, mark, (l) => /^still unguarded after a failed trial/.test(l.msg));
+    assert.ok(await reaches(attacker, server.ipv4, 22), 'still open after a plain reload');
+    mark = logMark(lab);
+    const again = await lab.serverCli(['reload', '--trial', '20s']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /on trial for 20 s/);
+    const announced = await waitForLogAfter(lab, mark, (l) => /^TRIAL: /.test(l.msg));
+    assert.equal(announced.via, 'reload');
+    assert.equal(announced.trialPorts, 'tcp/22, tcp/80');
+    await until('the guard back on trial', 3000, async () =>
+      /tcp \. 22 timeout/.test(await lab.nftGuarded()),
+    );
+    assert.equal(await reaches(attacker, server.ipv4, 22, CLOSED_PROBE_MS), false, 'guarded again');
+    const open = await lab.clientCli('client', ['open', 'ssh', '-4']);
+    assert.equal(open.code, 0, open.stderr);
+    await waitForLogAfter(lab, mark, (l) => /^trial confirmed/.test(l.msg));
+    await until('the guard without timeouts', 5000, async () => !/timeout/.test(await lab.nftGuarded()));
+    assert.equal(await lab.nftGuarded(), 'tcp . 22, tcp . 80');
   });
 });
