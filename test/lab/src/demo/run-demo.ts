@@ -12,6 +12,7 @@ import { labPicture } from './lab-picture.js';
 import { demoPreflight } from './preflight.js';
 import { ServerLog } from './server-log.js';
 import { grantsExpire } from './step-expiry.js';
+import { fwknopClientOpens } from './step-fwknop.js';
 import { replaySniffedPacket } from './step-replay.js';
 import { oneTimeSequence } from './step-sequence.js';
 import { attackerStillShut, closedByDefault, openWithOnePacket } from './steps-open.js';
@@ -80,6 +81,7 @@ export class DemoRun {
       await replaySniffedPacket(d, sniffed);
       await oneTimeSequence(d);
       await grantsExpire(d);
+      await fwknopClientOpens(d);
     } catch (err) {
       t.check(false, `stopped by an error: ${message(err)}`);
     } finally {
