@@ -95,12 +95,13 @@ describe('trial guard (run --trial): rollback, confirmation, sessions, kernel ba
     const mark = logMark(lab);
 
     // spa-client connects to the port after knocking (its open check): that alone confirms.
-    const open = await lab.clientCli('client', ['open', 'ssh', '-4']);
+    // Over IPv6 (test e confirms over IPv4): the capture term's ip6[53] flags test, for real.
+    const open = await lab.clientCli('client', ['open', 'ssh', '-6']);
     assert.equal(open.code, 0, open.stderr);
     const confirmed = await waitForLogAfter(lab, mark, (l) => /^trial confirmed/.test(l.msg));
-    assert.ok(await reaches(client, server.ipv4, 22), 'the client gets in');
+    assert.ok(await reaches(client, server.ipv6, 22), 'the client gets in');
     t.diagnostic(confirmed.msg);
-    assert.equal(confirmed.address, clientHost.ipv4);
+    assert.equal(confirmed.address, clientHost.ipv6);
     assert.equal(confirmed.port, 22);
     assert.match(confirmed.msg, /now permanent/);
     await until('the guard without timeouts', 5000, async () => !/timeout/.test(await lab.nftGuarded()));
@@ -114,6 +115,7 @@ describe('trial guard (run --trial): rollback, confirmation, sessions, kernel ba
     );
     assert.equal(await lab.nftGuarded(), 'tcp . 22, tcp . 80');
     assert.equal(await reaches(attacker, server.ipv4, 22, CLOSED_PROBE_MS), false, 'still hidden');
+    assert.equal(await reaches(attacker, server.ipv6, 22, CLOSED_PROBE_MS), false, 'still hidden (IPv6)');
     assert.equal(await reaches(attacker, server.ipv4, 80, CLOSED_PROBE_MS), false, 'still hidden');
     const again = await lab.clientCli('client', ['open', 'web', '-4']);
     assert.equal(again.code, 0, again.stderr);
