@@ -62,7 +62,7 @@ export function chainRestore(n: IpsetNames, family: 4 | 6, guarded: GuardedPort[
     `-A ${c} -i lo -j RETURN`,
     `-A ${c} -m set --match-set ${setOf(n, family)} src,dst -j RETURN`,
     // A TCP flow older than conntrack is NEW at its next (non-SYN) packet: never cut it.
-    `-A ${c} -p tcp ! --syn -m conntrack --ctstate NEW -j RETURN`,
+    `-A ${c} -p tcp --tcp-flags SYN,ACK ACK -m conntrack --ctstate NEW -j RETURN`,
     ...guarded.map((p) => `-A ${c} -p ${p.protocol} -m ${p.protocol} --dport ${p.port} -j DROP`),
     'COMMIT',
   ];

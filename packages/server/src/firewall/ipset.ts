@@ -6,7 +6,7 @@
  *              -A SPA -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
  *              -A SPA -i lo -j RETURN
  *              -A SPA -m set --match-set spa4 src,dst -j RETURN
- *              -A SPA -p tcp ! --syn -m conntrack --ctstate NEW -j RETURN   (flows older than conntrack)
+ *              -A SPA -p tcp --tcp-flags SYN,ACK ACK -m conntrack --ctstate NEW -j RETURN   (flows older than conntrack)
  *              -A SPA -p tcp -m tcp --dport 22 -j DROP      (one per guarded port)
  *   and the same with ip6tables and spa6.
  *

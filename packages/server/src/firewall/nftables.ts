@@ -11,7 +11,7 @@
  *       iif lo accept
  *       ip saddr . meta l4proto . th dport @grants4 accept
  *       ip6 saddr . meta l4proto . th dport @grants6 accept
- *       ct state new tcp flags & (syn | ack | fin | rst) != syn accept   (flows older than conntrack)
+ *       ct state new tcp flags & (syn | ack) == ack accept   (flows older than conntrack)
  *       meta l4proto . th dport @guarded drop
  *     }
  *   }

@@ -21,7 +21,7 @@ describe('ipset text', () => {
         '-A SPA -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN',
         '-A SPA -i lo -j RETURN',
         '-A SPA -m set --match-set spa6 src,dst -j RETURN',
-        '-A SPA -p tcp ! --syn -m conntrack --ctstate NEW -j RETURN',
+        '-A SPA -p tcp --tcp-flags SYN,ACK ACK -m conntrack --ctstate NEW -j RETURN',
         '-A SPA -p tcp -m tcp --dport 22 -j DROP',
         '-A SPA -p udp -m udp --dport 53 -j DROP',
         'COMMIT',

@@ -46,7 +46,7 @@ describe('nft text', () => {
         'add rule inet spa input iif lo accept',
         'add rule inet spa input ip saddr . meta l4proto . th dport @grants4 accept',
         'add rule inet spa input ip6 saddr . meta l4proto . th dport @grants6 accept',
-        'add rule inet spa input ct state new tcp flags & (syn | ack | fin | rst) != syn accept',
+        'add rule inet spa input ct state new tcp flags & (syn | ack) == ack accept',
         'add rule inet spa input meta l4proto . th dport @guarded drop',
         '',
       ].join('\n'),
