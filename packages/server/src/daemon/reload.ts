@@ -27,7 +27,8 @@ export function planReload(current: ServerConfig, loaded: ServerConfig): ReloadP
   differs('sequence', current.sequence, loaded.sequence);
   differs('interfaces', current.interfaces, loaded.interfaces);
   differs('stateDir', current.stateDir, loaded.stateDir);
-  differs('firewall', current.firewall, loaded.firewall);
+  // out_of_band is a note for people (spa-server check), not bound into the firewall.
+  differs('firewall', { ...current.firewall, outOfBand: '' }, { ...loaded.firewall, outOfBand: '' });
   return {
     config: {
       ...current,
@@ -35,12 +36,19 @@ export function planReload(current: ServerConfig, loaded: ServerConfig): ReloadP
       policy: loaded.policy,
       services: loaded.services,
       fwknop: loaded.fwknop,
+      firewall: withNote(current.firewall, loaded.firewall.outOfBand),
       logLevel: loaded.logLevel,
       serverName: loaded.serverName,
       advertiseHost: loaded.advertiseHost,
     },
     needRestart,
   };
+}
+
+/** The running firewall settings with the reloaded out-of-band note (its only reloadable part). */
+function withNote(f: ServerConfig['firewall'], outOfBand: string | undefined): ServerConfig['firewall'] {
+  const { outOfBand: _old, ...rest } = f;
+  return outOfBand === undefined ? rest : { ...rest, outOfBand };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -20,6 +20,8 @@ export interface RunDaemonOptions {
   readonly onReady?: (daemon: Daemon) => void;
   /** Interval of the counter report (default 60 s). */
   readonly reportEveryMs?: number;
+  /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (daemon/trial.ts). */
+  readonly trialSeconds?: number;
 }
 
 export async function runDaemon(opts: RunDaemonOptions): Promise<void> {

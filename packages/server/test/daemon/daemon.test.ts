@@ -219,6 +219,21 @@ describe('runDaemon', () => {
     await stop(r);
   });
 
+  it('a reload takes a new out_of_band note without a restart warning; other firewall changes need one', async () => {
+    const r = await start();
+    const fw = r.fixture.config.firewall;
+    r.next = r.fixture.with({ firewall: { ...fw, outOfBand: 'provider web console' } });
+    assert.equal(await r.daemon.reload(), true);
+    assert.equal(r.daemon.config.firewall.outOfBand, 'provider web console');
+    assert.equal(r.log.records().filter((l) => l.level === 40).length, 0, 'no restart warning');
+    r.next = r.fixture.with({ firewall: { ...fw, table: 'other' } });
+    assert.equal(await r.daemon.reload(), true);
+    assert.deepEqual(r.log.records().find((l) => l.level === 40)?.fields, ['firewall']);
+    assert.equal(r.daemon.config.firewall.table, 'spa');
+    assert.equal(r.daemon.config.firewall.outOfBand, undefined, 'the note went with the file');
+    await stop(r);
+  });
+
   it('50 step rolls re-arm the capture filter every K-1 steps (on the next turn), with no gap', async () => {
     const r = await start();
     const f = r.fixture;
