@@ -7,7 +7,7 @@
  */
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import type { ServerConfig } from '../config/types.js';
+import type { ClientStanding, ServerConfig } from '../config/types.js';
 import { EXIT } from './_errors.js';
 import type { Io } from './_io.js';
 import {
@@ -33,7 +33,8 @@ function line(p: Probe): string {
 
 function summary(config: ServerConfig): string {
   const now = Date.now();
-  const clients = [...config.clients.values()];
+  const clients: ClientStanding[] = [...config.clients.values(), ...config.fwknop.clients.values()];
+  const fwknop = config.fwknop.clients.size;
   const revoked = clients.filter((c) => c.revoked).length;
   const expired = clients.filter(
     (c) => !c.revoked && c.expiresAtMs !== undefined && c.expiresAtMs <= now,
@@ -41,7 +42,8 @@ function summary(config: ServerConfig): string {
   const extra = [revoked ? `${revoked} revoked` : '', expired ? `${expired} expired` : '']
     .filter(Boolean)
     .join(', ');
-  return `${config.services.size} services, ${clients.length} clients${extra ? ` (${extra})` : ''}`;
+  const kinds = fwknop > 0 ? `, ${fwknop} of them fwknop clients on udp/${config.fwknop.port}` : '';
+  return `${config.services.size} services, ${clients.length} clients${kinds}${extra ? ` (${extra})` : ''}`;
 }
 
 export function check(opts: CheckOptions, io: Io): number {

@@ -226,6 +226,9 @@ export class Daemon {
           sequencePorts: config.sequence ? config.sequence.range : undefined,
           services: [...config.services.keys()],
           clients: config.clients.size,
+          ...(config.fwknop.clients.size > 0
+            ? { fwknop: { port: config.fwknop.port, clients: config.fwknop.clients.size } }
+            : {}),
           firewall: firewall.name,
           ...(slot.trial ? { trial: { ports: portList(slot.trial.ports), seconds: opts.trialSeconds } } : {}),
         },
