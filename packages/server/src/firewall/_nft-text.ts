@@ -61,10 +61,11 @@ export function guardBatch(
     `add rule ${t} input ip6 saddr . meta l4proto . th dport @grants6 accept`,
     // A TCP flow that predates conntrack in this namespace (the admin's ssh session on a host
     // with no firewall before spa) is "new" to conntrack at its next packet, an ACK without
-    // SYN: let such packets by, or turning the guard on would cut the session. Only ACK-bearing
-    // ones: a stray ACK gets a RST from a listening port and a closed one alike, so it reveals
-    // nothing, while FIN, NULL or Xmas probes (no ACK), which a listener ignores but a closed
-    // port answers with a RST, would tell an open hidden port from a closed one: dropped.
+    // SYN: let such packets by, or turning the guard on would cut the session. A stray ACK gets
+    // a RST from a listening port and a closed one alike, so it reveals nothing. FIN, NULL or
+    // Xmas probes (no ACK), which a listener ignores but a closed port answers, would tell a
+    // hidden open port from a closed one: conntrack already calls them invalid, and the rule
+    // names ACK so that it does not rest on that (lab: e2e/stealth.test.ts).
     `add rule ${t} input ct state new tcp flags & (syn | ack) == ack accept`,
     `add rule ${t} input meta l4proto . th dport @guarded drop`,
   );
