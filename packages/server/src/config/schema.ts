@@ -112,7 +112,7 @@ export const SECTIONS: readonly SectionDoc[] = [
     keys: [
       { key: 'backend', doc: 'nftables | iptables | command | dry-run' },
       { key: 'table', doc: 'nftables table / ipset+iptables name prefix' },
-      { key: 'on_stop', doc: 'keep (fail closed: guard and grants stay) | remove' },
+      { key: 'on_stop', doc: 'keep (fail closed: guard and grants stay, as after a crash) | remove' },
       { key: 'out_of_band', doc: 'how you get in without the network, e.g. "provider web console"' },
     ],
   },
