@@ -334,7 +334,8 @@ export class Daemon {
       const trial = this.#slot.trial;
       if (trial?.state === 'pending') {
         const left = trial.secondsLeft(this.#clock.now());
-        const kernel = this.#firewall.name === 'nftables';
+        // Backends whose trial guard has a kernel timeout (nftables set element, ipset entry).
+        const kernel = this.#firewall.name === 'nftables' || this.#firewall.name === 'iptables';
         this.#log.warn(
           { trialPorts: portList(trial.ports), onStop: config.firewall.onStop },
           config.firewall.onStop === 'remove'

@@ -9,24 +9,66 @@ export interface IpsetNames {
   /** ipset holding IPv4 grants, e.g. 'spa4'. */
   set4: string;
   set6: string;
+  /**
+   * bitmap:port sets of the ports on trial, per protocol, e.g. 'spa_trial_tcp': each element
+   * has the trial's timeout, so the kernel drops the guard if the daemon dies (no address
+   * family: iptables and ip6tables match the same set).
+   */
+  trial: Record<L4, string>;
   /** iptables/ip6tables chain, e.g. 'SPA'. */
   chain: string;
 }
 
 export function ipsetNames(name: string): IpsetNames {
-  return { set4: `${name}4`, set6: `${name}6`, chain: name.toUpperCase() };
+  return {
+    set4: `${name}4`,
+    set6: `${name}6`,
+    trial: { tcp: `${name}_trial_tcp`, udp: `${name}_trial_udp` },
+    chain: name.toUpperCase(),
+  };
 }
 
 export function setOf(n: IpsetNames, family: 4 | 6): string {
   return family === 4 ? n.set4 : n.set6;
 }
 
-/** For `ipset -exist restore`: creates both sets if missing, keeps their elements. */
+/** For `ipset -exist restore`: creates the sets if missing, keeps their elements. */
 export function createSets(n: IpsetNames): string {
   return (
     `create ${n.set4} hash:ip,port family inet timeout 0\n` +
-    `create ${n.set6} hash:ip,port family inet6 timeout 0\n`
+    `create ${n.set6} hash:ip,port family inet6 timeout 0\n` +
+    `create ${n.trial.tcp} bitmap:port range 0-65535 timeout 0\n` +
+    `create ${n.trial.udp} bitmap:port range 0-65535 timeout 0\n`
   );
+}
+
+/**
+ * For `ipset -exist restore`: the trial ports with their kernel timeout (re-adding with
+ * -exist sets the new timeout), and the removal of ports no longer on trial (confirmed: a
+ * DROP rule guards them now; rolled back: nothing does).
+ */
+export function trialRestore(n: IpsetNames, trial: GuardedPort[], current: readonly TrialEntry[]): string {
+  const lines = trial.map((p) => `add ${n.trial[p.protocol]} ${p.port} timeout ${p.trialSeconds}`);
+  for (const c of current) {
+    if (!trial.some((p) => p.protocol === c.protocol && p.port === c.port))
+      lines.push(`del ${n.trial[c.protocol]} ${c.port}`);
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+export interface TrialEntry {
+  readonly protocol: L4;
+  readonly port: number;
+}
+
+/** Reads `ipset save` of a trial set: lines like `add spa_trial_tcp 22 timeout 118`. */
+export function parseTrialSave(text: string, protocol: L4): TrialEntry[] {
+  const out: TrialEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^add \S+ (\d+)(?: timeout \d+)?$/.exec(line.trim());
+    if (m) out.push({ protocol, port: Number(m[1]) });
+  }
+  return out;
 }
 
 function entry(g: { address: string; protocol: L4; port: number }): string {
@@ -55,6 +97,7 @@ export function delCommand(
  */
 export function chainRestore(n: IpsetNames, family: 4 | 6, guarded: GuardedPort[]): string {
   const c = n.chain;
+  const permanent = guarded.filter((p) => p.trialSeconds === undefined);
   const lines = [
     '*filter',
     `:${c} - [0:0]`,
@@ -63,7 +106,10 @@ export function chainRestore(n: IpsetNames, family: 4 | 6, guarded: GuardedPort[
     `-A ${c} -m set --match-set ${setOf(n, family)} src,dst -j RETURN`,
     // A TCP flow older than conntrack is NEW at its next (non-SYN) packet: never cut it.
     `-A ${c} -p tcp --tcp-flags SYN,ACK ACK -m conntrack --ctstate NEW -j RETURN`,
-    ...guarded.map((p) => `-A ${c} -p ${p.protocol} -m ${p.protocol} --dport ${p.port} -j DROP`),
+    ...permanent.map((p) => `-A ${c} -p ${p.protocol} -m ${p.protocol} --dport ${p.port} -j DROP`),
+    // Ports on trial: guarded while their element lives in the trial set (kernel timeout).
+    `-A ${c} -p tcp -m set --match-set ${n.trial.tcp} dst -j DROP`,
+    `-A ${c} -p udp -m set --match-set ${n.trial.udp} dst -j DROP`,
     'COMMIT',
   ];
   return `${lines.join('\n')}\n`;

@@ -8,7 +8,9 @@
  *              -A SPA -m set --match-set spa4 src,dst -j RETURN
  *              -A SPA -p tcp --tcp-flags SYN,ACK ACK -m conntrack --ctstate NEW -j RETURN   (flows older than conntrack)
  *              -A SPA -p tcp -m tcp --dport 22 -j DROP      (one per guarded port)
- *   and the same with ip6tables and spa6.
+ *              -A SPA -p tcp -m set --match-set spa_trial_tcp dst -j DROP   (ports on trial)
+ *              -A SPA -p udp -m set --match-set spa_trial_udp dst -j DROP
+ *   and the same with ip6tables and spa6 (the trial sets are bitmap:port, shared by both).
  *
  * Grants are `ipset add … timeout N -exist` lines sent to one long-lived `ipset -` child
  * (interactive mode; framing in _line-session.ts), so a grant costs about one pipe round trip:
@@ -16,9 +18,11 @@
  * milliseconds. Entries expire in the kernel even if the daemon dies. Rules change only in
  * start() and stop(), with one iptables process per step.
  *
- * Trial guards (GuardedPort.trialSeconds) are guarded here like any port: the guard is a DROP
- * rule, which has no timeout, so only the daemon rolls a trial back (start() without those
- * ports). A daemon killed mid-trial leaves the trial ports guarded: docs/firewall.md.
+ * Trial guards (GuardedPort.trialSeconds) are elements of the trial sets with that timeout
+ * instead of DROP rules, so the kernel rolls a trial back even if the daemon dies; start()
+ * without trialSeconds confirms (a DROP rule, the element removed), start() without the port
+ * rolls back. Order in start(): trial elements added before the chain is refilled, and old
+ * ones removed after, so a port moving in or out of trial is never unguarded in between.
  */
 import { canonicalAddress, canonicalOrAsIs, checkGrant, checkGuarded, checkName } from './_check.js';
 import {
@@ -30,7 +34,10 @@ import {
   ipsetMarker,
   ipsetNames,
   parseSave,
+  parseTrialSave,
   setOf,
+  type TrialEntry,
+  trialRestore,
 } from './_ipset-text.js';
 import { LineSession } from './_line-session.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
@@ -84,7 +91,11 @@ export class IpsetFirewall implements Firewall {
 
   async start(guarded: GuardedPort[]): Promise<void> {
     const ports = checkGuarded(guarded);
-    await this.#exec(['ipset', '-exist', 'restore'], createSets(this.names));
+    const trial = ports.filter((p) => p.trialSeconds !== undefined);
+    await this.#exec(
+      ['ipset', '-exist', 'restore'],
+      createSets(this.names) + trialRestore(this.names, trial, []),
+    );
     for (const family of [4, 6] as const) {
       const [iptables, restore] = TABLES[family];
       await this.#exec([restore, '-w', LOCK_WAIT, '--noflush'], chainRestore(this.names, family, ports));
@@ -92,6 +103,8 @@ export class IpsetFirewall implements Firewall {
       const present = await this.#try([iptables, '-w', LOCK_WAIT, '-C', 'INPUT', '-j', chain]);
       if (!present) await this.#exec([iptables, '-w', LOCK_WAIT, '-I', 'INPUT', '1', '-j', chain]);
     }
+    const stale = trialRestore(this.names, trial, await this.#trialEntries());
+    if (stale) await this.#exec(['ipset', '-exist', 'restore'], stale);
     await this.#run(''); // start the long-lived child now, so the first grant is fast
   }
 
@@ -128,11 +141,23 @@ export class IpsetFirewall implements Firewall {
         await this.#exec([iptables, '-w', LOCK_WAIT, '-X', chain]);
       }
     }
-    for (const set of [this.names.set4, this.names.set6]) {
+    for (const set of [this.names.set4, this.names.set6, this.names.trial.tcp, this.names.trial.udp]) {
       const r = await runOnce(this.#spawn, ['ipset', 'destroy', set], this.#opts());
       if (r.code !== 0 && !/does not exist/.test(r.stderr))
         throw commandFailed(`ipset destroy ${set}`, r.stderr);
     }
+  }
+
+  /** The ports in the trial sets now. */
+  async #trialEntries(): Promise<TrialEntry[]> {
+    const out: TrialEntry[] = [];
+    for (const protocol of ['tcp', 'udp'] as const) {
+      const set = this.names.trial[protocol];
+      const r = await runOnce(this.#spawn, ['ipset', 'save', set], this.#opts());
+      if (r.code !== 0) throw this.#failed(`ipset save ${set}`, r.stderr, r.code);
+      out.push(...parseTrialSave(r.stdout, protocol));
+    }
+    return out;
   }
 
   async #list(family: 4 | 6): Promise<LiveGrant[]> {

@@ -109,6 +109,44 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     await fw.stop('remove'); // idempotent
   });
 
+  test('a trial port is unguarded by the kernel on time (trial set timeout); confirmation makes it a DROP rule; IPv6 too', async (t) => {
+    const { lab, fw } = await setup(t);
+    const conn = await lab.open(CLIENT4, SERVER4, OPEN_PORT);
+    const t0 = Date.now();
+    await fw.start([
+      { protocol: 'tcp', port: TCP_PORT, trialSeconds: 2 },
+      { protocol: 'tcp', port: TCP_PORT2 },
+      { protocol: 'tcp', port: OPEN_PORT, trialSeconds: 2 },
+    ]);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'trial port guarded');
+    assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), false, 'trial port guarded over IPv6');
+    assert.equal(await lab.echo(conn), true, 'a connection opened before the guard survives it');
+    assert.doesNotMatch(lab.exec(['iptables', '-S', 'SPA']), new RegExp(`--dport ${TCP_PORT} -j DROP`));
+    // No daemon from here on: the kernel alone must roll the trial back.
+    await sleep(Math.max(0, 3200 - (Date.now() - t0)));
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'the kernel dropped the trial guard');
+    assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), true, '…for IPv6 too');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT2), false, 'a permanent port stays guarded');
+    assert.equal(await lab.echo(conn), true, '…and the connection survives the rollback');
+    // Confirmation: start() again without trialSeconds turns the trial port into a DROP rule.
+    await fw.start([
+      { protocol: 'tcp', port: TCP_PORT, trialSeconds: 2 },
+      { protocol: 'tcp', port: TCP_PORT2 },
+    ]);
+    await fw.start([
+      { protocol: 'tcp', port: TCP_PORT },
+      { protocol: 'tcp', port: TCP_PORT2 },
+    ]);
+    assert.equal(
+      lab.exec(['ipset', 'save', 'spa_trial_tcp']).includes(`add spa_trial_tcp ${TCP_PORT}`),
+      false,
+    );
+    await sleep(2500);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'confirmed: guarded after the trial time');
+    await fw.stop('remove');
+    assert.equal(lab.exec(['ipset', 'list', '-n']).trim(), '', 'stop(remove) destroys the trial sets too');
+  });
+
   test('a grant costs one pipe round trip (200 in a loop)', async (t) => {
     const { fw } = await setup(t);
     const grant = (i: number) =>

@@ -2,18 +2,26 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkGrant } from '../../src/firewall/_check.js';
-import { addCommand, chainRestore, ipsetNames, parseSave } from '../../src/firewall/_ipset-text.js';
+import {
+  addCommand,
+  chainRestore,
+  ipsetNames,
+  parseSave,
+  parseTrialSave,
+  trialRestore,
+} from '../../src/firewall/_ipset-text.js';
 import { IpsetFirewall } from '../../src/firewall/ipset.js';
 import { fakeIpset } from './_fake-tool.js';
 
 const names = ipsetNames('spa');
 
 describe('ipset text', () => {
-  test('chain: established and granted return to INPUT, guarded ports drop', () => {
+  test('chain: established and granted return to INPUT, guarded ports drop, trial ports by set', () => {
     assert.equal(
       chainRestore(names, 6, [
         { protocol: 'tcp', port: 22 },
         { protocol: 'udp', port: 53 },
+        { protocol: 'tcp', port: 80, trialSeconds: 130 },
       ]),
       [
         '*filter',
@@ -24,10 +32,30 @@ describe('ipset text', () => {
         '-A SPA -p tcp --tcp-flags SYN,ACK ACK -m conntrack --ctstate NEW -j RETURN',
         '-A SPA -p tcp -m tcp --dport 22 -j DROP',
         '-A SPA -p udp -m udp --dport 53 -j DROP',
+        '-A SPA -p tcp -m set --match-set spa_trial_tcp dst -j DROP',
+        '-A SPA -p udp -m set --match-set spa_trial_udp dst -j DROP',
         'COMMIT',
         '',
       ].join('\n'),
     );
+  });
+
+  test('trial sets: ports added with their timeout, ports no longer on trial removed', () => {
+    assert.equal(
+      trialRestore(
+        names,
+        [{ protocol: 'tcp', port: 22, trialSeconds: 130 }],
+        [
+          { protocol: 'tcp', port: 22 },
+          { protocol: 'udp', port: 53 },
+        ],
+      ),
+      'add spa_trial_tcp 22 timeout 130\ndel spa_trial_udp 53\n',
+    );
+    assert.equal(trialRestore(names, [], []), '');
+    const save =
+      'create spa_trial_tcp bitmap:port range 0-65535 timeout 0\nadd spa_trial_tcp 22 timeout 118\n';
+    assert.deepEqual(parseTrialSave(save, 'tcp'), [{ protocol: 'tcp', port: 22 }]);
   });
 
   test('add with -exist (resets the timeout); save output parsed', () => {
@@ -64,6 +92,8 @@ describe('IpsetFirewall on fake tools', () => {
         'ip6tables-restore -w 5 --noflush',
         'ip6tables -w 5 -C INPUT -j SPA',
         'ip6tables -w 5 -I INPUT 1 -j SPA',
+        'ipset save spa_trial_tcp',
+        'ipset save spa_trial_udp',
       ],
     );
     assert.match(tool.runs[0]!.input, /^create spa4 hash:ip,port family inet timeout 0\n/);
