@@ -13,12 +13,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { TRIAL_KERNEL_MARGIN_SECONDS } from '@spa/server';
 import { labAvailable } from '../lab/index.js';
 import { type SpaLab, startSpaLab } from '../spa/fixture.js';
 import { CLOSED_PROBE_MS, logMark, reaches, until, waitForLogAfter } from '../spa/probes.js';
 
-/** Must match TRIAL_KERNEL_MARGIN_SECONDS in packages/server/src/daemon/trial.ts. */
-const KERNEL_MARGIN_S = 10;
+/** How long past the trial the kernel keeps a trial port's guard. */
+const KERNEL_MARGIN_S = TRIAL_KERNEL_MARGIN_SECONDS;
 /** Slack for "on time": the daemon's 0.5 s tick, a loaded machine. */
 const LATE_MS = 5000;
 
