@@ -191,7 +191,7 @@ describe('daemon: run --trial', () => {
           signals: new EventEmitter(),
           loadConfig: () => fixture.with({ services }),
         },
-        ...({ trialSeconds: 30 } as object),
+        trialSeconds: 30,
       }),
       (e: unknown) => e instanceof TrialError && e.code === 'trial-no-tcp',
     );
