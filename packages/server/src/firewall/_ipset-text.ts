@@ -62,11 +62,21 @@ export interface TrialEntry {
 }
 
 /** Reads `ipset save` of a trial set: lines like `add spa_trial_tcp 22 timeout 118`. */
-export function parseTrialSave(text: string, protocol: L4): TrialEntry[] {
+export function parseTrialSave(text: string, protocol: L4): (TrialEntry & { secondsLeft?: number })[] {
+  const out: (TrialEntry & { secondsLeft?: number })[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^add \S+ (\d+)(?: timeout (\d+))?$/.exec(line.trim());
+    if (m) out.push({ protocol, port: Number(m[1]), ...(m[2] ? { secondsLeft: Number(m[2]) } : {}) });
+  }
+  return out;
+}
+
+/** The permanently guarded ports in `iptables -S CHAIN` output (`… -p tcp -m tcp --dport 22 -j DROP`). */
+export function parseChainDrops(text: string): TrialEntry[] {
   const out: TrialEntry[] = [];
   for (const line of text.split('\n')) {
-    const m = /^add \S+ (\d+)(?: timeout \d+)?$/.exec(line.trim());
-    if (m) out.push({ protocol, port: Number(m[1]) });
+    const m = / -p (tcp|udp) -m (?:tcp|udp) --dport (\d+) -j DROP$/.exec(line.trim());
+    if (m) out.push({ protocol: m[1] as L4, port: Number(m[2]) });
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * checked identifier, and cannot change the shape of a command.
  */
 import type { CheckedGrant } from './_check.js';
-import type { GuardedPort, L4, LiveGrant } from './firewall.js';
+import type { GuardedPort, GuardState, L4, LiveGrant } from './firewall.js';
 
 export const MARKER_PREFIX = 'spa-sync-';
 
@@ -122,6 +122,37 @@ export function guardedSetIsLegacy(json: string): boolean {
     return !flags.includes('timeout');
   }
   return false;
+}
+
+export function listGuardedCommand(table: string): string {
+  return `list set inet ${table} guarded`;
+}
+
+/**
+ * Reads `nft -j list set inet T guarded`: elements are `{"concat": ["tcp", 22]}` (for good) or
+ * `{"elem": {"val": {"concat": ["tcp", 22]}, "timeout": 130, "expires": 129}}` (on trial).
+ */
+export function parseGuardedJson(json: string): GuardState[] {
+  const doc = JSON.parse(json) as { nftables?: unknown[] };
+  const out: GuardState[] = [];
+  for (const item of doc.nftables ?? []) {
+    const set = (item as { set?: { elem?: unknown[] } }).set;
+    for (const raw of set?.elem ?? []) {
+      const wrapped = (raw as { elem?: { val?: unknown; expires?: unknown } }).elem;
+      const val = (wrapped ? wrapped.val : raw) as { concat?: unknown[] } | undefined;
+      const [proto, port] = val?.concat ?? [];
+      const protocol = PROTOCOLS[String(proto)];
+      const portNumber = typeof port === 'number' ? port : Number(port);
+      if (!protocol || !Number.isInteger(portNumber)) continue;
+      const left = wrapped && typeof wrapped.expires === 'number' ? wrapped.expires : undefined;
+      out.push(
+        left === undefined
+          ? { protocol, port: portNumber }
+          : { protocol, port: portNumber, trialSecondsLeft: left },
+      );
+    }
+  }
+  return out.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
 export function listSetCommand(table: string, family: 4 | 6): string {

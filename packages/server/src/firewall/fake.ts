@@ -9,7 +9,7 @@
  */
 import { canonicalAddress, checkGrant, checkGuarded } from './_check.js';
 import { GrantTable } from './_memory.js';
-import type { Clock, Firewall, Grant, GuardedPort, LiveGrant } from './firewall.js';
+import type { Clock, Firewall, Grant, GuardedPort, GuardState, LiveGrant } from './firewall.js';
 
 export type FakeCall =
   | { method: 'start'; guarded: GuardedPort[] }
@@ -52,6 +52,14 @@ export class FakeFirewall implements Firewall {
     this.#maybeFail('start');
     this.guarded = checkGuarded(guarded);
     this.state = 'running';
+  }
+
+  async guard(): Promise<GuardState[]> {
+    return (this.guarded ?? []).map((p) =>
+      p.trialSeconds === undefined
+        ? { protocol: p.protocol, port: p.port }
+        : { protocol: p.protocol, port: p.port, trialSecondsLeft: p.trialSeconds },
+    );
   }
 
   async grant(g: Grant): Promise<void> {

@@ -29,6 +29,14 @@ export interface Grant {
   seconds: number;
 }
 
+/** A guarded port as the kernel has it now. */
+export interface GuardState {
+  protocol: L4;
+  port: number;
+  /** Seconds until the kernel drops this port's guard (a port on trial); undefined = for good. */
+  trialSecondsLeft?: number;
+}
+
 export interface LiveGrant {
   address: string;
   protocol: L4;
@@ -48,6 +56,8 @@ export interface Firewall {
   /** Add a grant, or refresh its timeout if it exists (never a duplicate entry). */
   grant(g: Grant): Promise<void>;
   list(): Promise<LiveGrant[]>;
+  /** The guarded ports in the kernel now (backends that keep the guard there: nftables, iptables). */
+  guard?(): Promise<GuardState[]>;
   /** Remove every grant for this address (all ports); returns how many were removed. */
   revoke(address: string): Promise<number>;
   /** keep = leave the guard and live grants in the kernel (fail closed, the default); remove = delete everything this backend created. */

@@ -33,6 +33,7 @@ import {
   type IpsetNames,
   ipsetMarker,
   ipsetNames,
+  parseChainDrops,
   parseSave,
   parseTrialSave,
   setOf,
@@ -46,6 +47,7 @@ import {
   FirewallError,
   type Grant,
   type GuardedPort,
+  type GuardState,
   type LiveGrant,
   type LogFn,
 } from './firewall.js';
@@ -148,9 +150,23 @@ export class IpsetFirewall implements Firewall {
     }
   }
 
+  /** Permanent DROP rules of the IPv4 chain, and the trial sets' ports with their time left. */
+  async guard(): Promise<GuardState[]> {
+    const r = await runOnce(this.#spawn, ['iptables', '-w', LOCK_WAIT, '-S', this.names.chain], this.#opts());
+    if (r.code !== 0) throw commandFailed(`iptables -S ${this.names.chain}`, r.stderr, r.code);
+    const trial: GuardState[] = (await this.#trialEntries()).map((e) => ({
+      protocol: e.protocol,
+      port: e.port,
+      trialSecondsLeft: e.secondsLeft ?? 0,
+    }));
+    return [...parseChainDrops(r.stdout), ...trial].sort(
+      (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol),
+    );
+  }
+
   /** The ports in the trial sets now. */
-  async #trialEntries(): Promise<TrialEntry[]> {
-    const out: TrialEntry[] = [];
+  async #trialEntries(): Promise<(TrialEntry & { secondsLeft?: number })[]> {
+    const out: (TrialEntry & { secondsLeft?: number })[] = [];
     for (const protocol of ['tcp', 'udp'] as const) {
       const set = this.names.trial[protocol];
       const r = await runOnce(this.#spawn, ['ipset', 'save', set], this.#opts());

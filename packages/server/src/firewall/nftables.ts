@@ -44,8 +44,10 @@ import {
   addCommand,
   guardBatch,
   guardedSetIsLegacy,
+  listGuardedCommand,
   listSetCommand,
   nftMarker,
+  parseGuardedJson,
   parseSetJson,
   refreshCommand,
   removeTableCommand,
@@ -57,6 +59,7 @@ import {
   FirewallError,
   type Grant,
   type GuardedPort,
+  type GuardState,
   type LiveGrant,
   type LogFn,
 } from './firewall.js';
@@ -182,6 +185,12 @@ export class NftablesFirewall implements Firewall {
 
   async list(): Promise<LiveGrant[]> {
     return [...(await this.#list(4)), ...(await this.#list(6))];
+  }
+
+  async guard(): Promise<GuardState[]> {
+    const r = await this.#session.request(listGuardedCommand(this.table), { expectLine: true });
+    if (r.stderr) throw this.#failed(r.stderr);
+    return parseGuardedJson(r.stdout);
   }
 
   async revoke(address: string): Promise<number> {

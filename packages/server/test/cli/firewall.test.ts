@@ -74,6 +74,27 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^ADDRESS +SERVICE +PORT +LEFT$/m);
     assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp +(1m\d*s?|\d+s)$/m);
+    assert.match(r.stdout, /^GUARD +PORT +STATE$/m);
+    assert.match(r.stdout, /^ssh +22\/tcp +guarded$/m);
+    assert.match(r.stdout, /^https +443\/tcp +guarded$/m);
+  });
+
+  test('status shows ports on trial and configured services that are not guarded', () => {
+    const script = `
+      const { createFirewall } = await import(${JSON.stringify(FIREWALL)});
+      const fw = createFirewall({ backend: 'nftables', table: 'spa_cli' });
+      await fw.start([{ protocol: 'tcp', port: 22, trialSeconds: 120 }]);
+      await fw.stop('keep');`;
+    execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
+    const r = inNs(['status', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ssh +22\/tcp +on trial: the kernel lifts the guard in (2m|1m\d+s) unless confirmed$/m,
+    );
+    assert.match(r.stdout, /^https +443\/tcp +NOT guarded: reachable by anyone/m);
+    const json = JSON.parse(inNs(['status', '--json', '--config', config]).stdout) as unknown[];
+    assert.ok(Array.isArray(json), '--json stays the list of grants');
   });
 
   test('revoke ADDRESS ends its grants and says how many', () => {

@@ -114,16 +114,28 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     const conn = await lab.open(CLIENT4, SERVER4, OPEN_PORT);
     const t0 = Date.now();
     await fw.start([
-      { protocol: 'tcp', port: TCP_PORT, trialSeconds: 2 },
+      { protocol: 'tcp', port: TCP_PORT, trialSeconds: 3 },
       { protocol: 'tcp', port: TCP_PORT2 },
-      { protocol: 'tcp', port: OPEN_PORT, trialSeconds: 2 },
+      { protocol: 'tcp', port: OPEN_PORT, trialSeconds: 3 },
     ]);
+    // Read at once: the 3 s trial elements expire while the probes below wait on dropped SYNs.
+    const guard = await fw.guard();
+    assert.deepEqual(
+      guard.map((g) => [g.protocol, g.port, g.trialSecondsLeft !== undefined]),
+      [
+        ['tcp', OPEN_PORT, true],
+        ['tcp', TCP_PORT, true],
+        ['tcp', TCP_PORT2, false],
+      ].sort((a, b) => Number(a[1]) - Number(b[1])),
+    );
+    assert.ok(guard.every((g) => g.trialSecondsLeft === undefined || g.trialSecondsLeft <= 3));
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'trial port guarded');
     assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), false, 'trial port guarded over IPv6');
     assert.equal(await lab.echo(conn), true, 'a connection opened before the guard survives it');
     assert.doesNotMatch(lab.exec(['iptables', '-S', 'SPA']), new RegExp(`--dport ${TCP_PORT} -j DROP`));
+
     // No daemon from here on: the kernel alone must roll the trial back.
-    await sleep(Math.max(0, 3200 - (Date.now() - t0)));
+    await sleep(Math.max(0, 4200 - (Date.now() - t0)));
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'the kernel dropped the trial guard');
     assert.equal(await lab.tcp(CLIENT6, SERVER6, TCP_PORT), true, '…for IPv6 too');
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT2), false, 'a permanent port stays guarded');

@@ -6,6 +6,7 @@ import {
   addCommand,
   chainRestore,
   ipsetNames,
+  parseChainDrops,
   parseSave,
   parseTrialSave,
   trialRestore,
@@ -55,7 +56,18 @@ describe('ipset text', () => {
     assert.equal(trialRestore(names, [], []), '');
     const save =
       'create spa_trial_tcp bitmap:port range 0-65535 timeout 0\nadd spa_trial_tcp 22 timeout 118\n';
-    assert.deepEqual(parseTrialSave(save, 'tcp'), [{ protocol: 'tcp', port: 22 }]);
+    assert.deepEqual(parseTrialSave(save, 'tcp'), [{ protocol: 'tcp', port: 22, secondsLeft: 118 }]);
+    const chain = [
+      '-N SPA',
+      '-A SPA -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
+      '-A SPA -p tcp -m tcp --dport 22 -j DROP',
+      '-A SPA -p udp -m udp --dport 53 -j DROP',
+      '-A SPA -p tcp -m set --match-set spa_trial_tcp dst -j DROP',
+    ].join('\n');
+    assert.deepEqual(parseChainDrops(chain), [
+      { protocol: 'tcp', port: 22 },
+      { protocol: 'udp', port: 53 },
+    ]);
   });
 
   test('add with -exist (resets the timeout); save output parsed', () => {

@@ -157,6 +157,14 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'trial port guarded');
     assert.equal(await lab.echo(conn), true, 'a connection opened before the guard survives it');
     assert.match(lab.exec(['nft', 'list', 'set', 'inet', 'spa', 'guarded']), /flags timeout/);
+    assert.deepEqual(
+      (await fw.guard()).map((g) => [g.protocol, g.port, g.trialSecondsLeft !== undefined]),
+      [
+        ['tcp', OPEN_PORT, true],
+        ['tcp', TCP_PORT, true],
+        ['tcp', TCP_PORT2, false],
+      ].sort((a, b) => Number(a[1]) - Number(b[1])),
+    );
     await sleep(Math.max(0, 3000 - (Date.now() - t0)));
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'the kernel dropped the trial guard');
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT2), false, 'a timeout-less element stays');
@@ -173,6 +181,10 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     await sleep(2500);
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'confirmed: guarded after the trial time');
     assert.doesNotMatch(lab.exec(['nft', 'list', 'set', 'inet', 'spa', 'guarded']), /expires/);
+    assert.ok(
+      (await fw.guard()).every((g) => g.trialSecondsLeft === undefined),
+      'confirmed: for good',
+    );
   });
 
   test('a table from an older spa-server (guarded set without flags timeout) is migrated; grants stay', async (t) => {

@@ -6,6 +6,7 @@ import {
   addCommand,
   guardBatch,
   guardedSetIsLegacy,
+  parseGuardedJson,
   parseSetJson,
   refreshCommand,
   removeTableCommand,
@@ -387,4 +388,30 @@ describe('NftablesFirewall: one command for a new tuple, the refresh for a live 
     assert.equal(nft.lines.at(-1), addCommand('spa', tcp22('192.0.2.9')));
     await fw.stop('keep');
   });
+});
+
+test('parseGuardedJson: timeout-less elements are for good, elements with expires are on trial', () => {
+  const json = JSON.stringify({
+    nftables: [
+      { metainfo: { version: '1.0.6' } },
+      {
+        set: {
+          name: 'guarded',
+          flags: ['timeout'],
+          elem: [
+            { elem: { val: { concat: ['tcp', 22] }, timeout: 130, expires: 129 } },
+            { concat: ['udp', 53] },
+            { concat: ['tcp', 80] },
+            { concat: ['sctp', 9] },
+          ],
+        },
+      },
+    ],
+  });
+  assert.deepEqual(parseGuardedJson(json), [
+    { protocol: 'tcp', port: 22, trialSecondsLeft: 129 },
+    { protocol: 'udp', port: 53 },
+    { protocol: 'tcp', port: 80 },
+  ]);
+  assert.deepEqual(parseGuardedJson('{"nftables": [{"set": {"name": "guarded"}}]}'), []);
 });
