@@ -45,7 +45,7 @@ export async function status(opts: { configPath: string; json?: boolean }, io: I
       ]),
     );
   }
-  if (!opts.json && guard) io.out(`\n${guardTable(config, guard)}`);
+  if (!opts.json && guard) io.out(`${rows.length > 0 ? '\n' : ''}${guardTable(config, guard)}`);
   return rows;
 }
 
