@@ -8,6 +8,7 @@ import {
   type FwknopMessage,
   type FwknopMessageInput,
   type FwknopReason,
+  fromBase64,
   fwknopAccessMessage,
   fwknopMacMatches,
   fwknopReplayId,
@@ -326,4 +327,12 @@ describe('attacker bytes (property)', () => {
       { numRuns: 300 },
     );
   });
+});
+
+test('fromBase64: KEY_BASE64 text, padding optional, otherwise strict', () => {
+  assert.deepEqual(fromBase64('QUJD'), new TextEncoder().encode('ABC'));
+  assert.deepEqual(fromBase64('QQ=='), new TextEncoder().encode('A'));
+  assert.deepEqual(fromBase64('QQ'), new TextEncoder().encode('A'));
+  for (const bad of ['', '=', 'QQ===', 'QR==', 'QUJDR', 'QU JD', 'QUJD\n', '-_-_'])
+    assert.equal(fromBase64(bad), undefined, JSON.stringify(bad));
 });

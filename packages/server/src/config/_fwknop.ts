@@ -2,24 +2,17 @@
  * Readers for [fwknop] and [fwknop_clients.NAME]: clients of the stock fwknop client
  * (docs/fwknop.md). `spa-server import-fwknop` writes these tables from an access.conf.
  */
-import { DURATION_MAX_SECONDS } from '@spa/shared';
+import {
+  DURATION_MAX_SECONDS,
+  FWKNOP_DIGESTS,
+  fromBase64,
+  MAX_ENC_KEY_LENGTH,
+  MAX_HMAC_KEY_LENGTH,
+} from '@spa/shared';
 import { clientFields, readStanding } from './_clients.js';
 import type { Fields } from './_fields.js';
-import { DEFAULTS, FWKNOP_CLIENT_KEYS, FWKNOP_DIGESTS } from './schema.js';
+import { DEFAULTS, FWKNOP_CLIENT_KEYS } from './schema.js';
 import type { FwknopClientDef, FwknopConfig, PolicyConfig, ServiceDef } from './types.js';
-
-/** fwknop's own bounds (fko_limits.h): Rijndael keys 1-32 bytes (as text or base64), HMAC keys 1-128. */
-const MAX_ENC_KEY = 32;
-const MAX_HMAC_KEY = 128;
-
-/** Strict standard base64 (padding optional); undefined if the text is not exactly that. */
-function decodeBase64(text: string): Uint8Array | undefined {
-  const t = text.trim();
-  if (t.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return undefined;
-  const bytes = Buffer.from(t, 'base64');
-  if (bytes.toString('base64').replace(/=+$/, '') !== t.replace(/=+$/, '')) return undefined;
-  return new Uint8Array(bytes);
-}
 
 /**
  * One key given as `<name>_base64` or as a plain passphrase `<name>`, exactly one of them.
@@ -47,7 +40,7 @@ function readKey(c: Fields, name: 'key' | 'hmac_key', max: number, fwknopName: s
   let key = b64Key;
   if (hasB64) {
     const text = c.string(b64Key) ?? '';
-    bytes = decodeBase64(text);
+    bytes = fromBase64(text.trim());
     if (!bytes) c.fail(b64Key, 'is not valid base64', `copy ${fwknopName}_BASE64 again`);
   } else {
     key = name;
@@ -75,8 +68,9 @@ export function readFwknop(
   const known = FWKNOP_CLIENT_KEYS.map((k) => k.key);
   for (const name of Object.keys(clientsFields.table)) {
     const c = clientFields(clientsFields, name, 'fwknop_clients', known);
-    const encKey = readKey(c, 'key', MAX_ENC_KEY, 'KEY');
-    const hmacKey = readKey(c, 'hmac_key', MAX_HMAC_KEY, 'HMAC_KEY');
+    // fwknop's own bounds (fko_limits.h), which prepareFwknopClient enforces too.
+    const encKey = readKey(c, 'key', MAX_ENC_KEY_LENGTH, 'KEY');
+    const hmacKey = readKey(c, 'hmac_key', MAX_HMAC_KEY_LENGTH, 'HMAC_KEY');
     const hmacDigest = c.oneOf('hmac_digest', FWKNOP_DIGESTS, 'sha256');
     const standing = readStanding(c, name, services);
     const requireUsername = c.string('require_username');

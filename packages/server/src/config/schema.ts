@@ -4,7 +4,12 @@
  * a silently ignored setting; the renderer (render.ts) writes keys in this order with
  * these comments.
  */
-import { DEFAULT_KNOCK_RANGE, DEFAULT_SEQUENCE_RANGE, DEFAULT_STEP_SECONDS } from '@spa/shared';
+import {
+  DEFAULT_FWKNOP_PORT,
+  DEFAULT_KNOCK_RANGE,
+  DEFAULT_SEQUENCE_RANGE,
+  DEFAULT_STEP_SECONDS,
+} from '@spa/shared';
 
 export const DEFAULT_CONFIG_PATH = '/etc/spa/server.toml';
 /** Environment variable naming the config file when `--config` is not given. */
@@ -31,7 +36,7 @@ export const DEFAULTS = {
   firewallTable: 'spa',
   onStop: 'keep',
   /** fwknop's default SPA port (fwknopd.conf PCAP_FILTER "udp port 62201"). */
-  fwknopPort: 62201,
+  fwknopPort: DEFAULT_FWKNOP_PORT,
 } as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -149,8 +154,6 @@ export const FWKNOP_CLIENT_KEYS: readonly KeyDoc[] = [
   { key: 'default_duration', doc: 'grant length when the knock does not ask' },
   { key: 'max_duration', doc: 'longest grant (also capped by [policy] max_duration)' },
 ];
-
-export const FWKNOP_DIGESTS = ['sha256', 'sha384', 'sha512'] as const;
 
 export const SERVICES_TITLE: readonly string[] = [
   'Guarded services: name = "PORT/PROTO". Hidden until a client knocks.',

@@ -6,6 +6,7 @@
 import type {
   Cidr,
   ClientKeys,
+  FwknopDigest,
   KnockPortMode,
   L4Protocol,
   PortRange,
@@ -37,8 +38,6 @@ export interface ClientDef extends ClientStanding {
   readonly keys: ClientKeys;
 }
 
-export type FwknopHmacDigest = 'sha256' | 'sha384' | 'sha512';
-
 /**
  * A client of the stock fwknop client (Rijndael + HMAC), from `[fwknop_clients.NAME]`
  * (docs/fwknop.md). Stricter than fwknopd: an HMAC key is required.
@@ -47,7 +46,7 @@ export interface FwknopClientDef extends ClientStanding {
   /** The Rijndael key: KEY_BASE64 decoded, or the bytes of the KEY passphrase. */
   readonly encKey: Uint8Array;
   readonly hmacKey: Uint8Array;
-  readonly hmacDigest: FwknopHmacDigest;
+  readonly hmacDigest: FwknopDigest;
   /** Refuse knocks whose allow address is 0.0.0.0 (REQUIRE_SOURCE_ADDRESS). */
   readonly requireLiteralAddress: boolean;
   /** The username field must equal this (REQUIRE_USERNAME); undefined = any. */

@@ -6,10 +6,12 @@
 import { createHash } from 'node:crypto';
 import {
   type Access,
+  DEFAULT_FWKNOP_PORT,
   DEFAULT_SEQUENCE,
   deriveClientKeys,
   deriveSequence,
   deriveServerKeys,
+  type FwknopDigest,
   type FwknopKeys,
   type FwknopMessageType,
   type Knock,
@@ -27,14 +29,7 @@ import {
   timeStep,
 } from '@spa/shared';
 import type { CapturedPacket } from '../capture/frame.js';
-import type {
-  ClientDef,
-  FwknopClientDef,
-  FwknopHmacDigest,
-  PolicyConfig,
-  ServerConfig,
-  ServiceDef,
-} from '../config/types.js';
+import type { ClientDef, FwknopClientDef, PolicyConfig, ServerConfig, ServiceDef } from '../config/types.js';
 
 export interface FixtureClient {
   readonly name: string;
@@ -50,7 +45,7 @@ export interface FixtureFwknopClient extends FixtureClient {
   readonly requireUsername?: string;
   readonly defaultDurationSeconds?: number;
   readonly maxDurationSeconds?: number;
-  readonly hmacDigest?: FwknopHmacDigest;
+  readonly hmacDigest?: FwknopDigest;
 }
 
 /** What an fwknop packet of the fixture says; defaults: access tcp/22 for the source, now. */
@@ -170,7 +165,10 @@ export class Fixture {
       firewall: { backend: 'dry-run', table: 'spa', onStop: 'keep' },
       services,
       clients,
-      fwknop: { port: o.fwknopPort ?? 62201, clients: this.#fwknopClients(o.fwknopClients ?? [], services) },
+      fwknop: {
+        port: o.fwknopPort ?? DEFAULT_FWKNOP_PORT,
+        clients: this.#fwknopClients(o.fwknopClients ?? [], services),
+      },
       logLevel: o.logLevel ?? 'info',
     };
   }

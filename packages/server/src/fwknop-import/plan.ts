@@ -4,7 +4,16 @@
  * the spa key it became) or not carried (with why); a stanza spa cannot honour as fwknopd
  * would is refused as a whole, with how to fix it. Nothing is dropped silently.
  */
-import { DURATION_MAX_SECONDS, type L4Protocol, parseCidr, SERVICE_NAME_PATTERN } from '@spa/shared';
+import {
+  DURATION_MAX_SECONDS,
+  FWKNOP_DIGESTS,
+  fromBase64,
+  type L4Protocol,
+  MAX_ENC_KEY_LENGTH,
+  MAX_HMAC_KEY_LENGTH,
+  parseCidr,
+  SERVICE_NAME_PATTERN,
+} from '@spa/shared';
 import { NAME_PATTERN } from '../config/_sections.js';
 import { formatDuration } from '../config/duration.js';
 import { ACCESS_VARIABLES, type AccessEntry, SECRET_VARIABLES } from './access-conf.js';
@@ -127,24 +136,12 @@ export function shownValue(key: string, value: string): string {
   return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
 }
 
-/** fwknop's key bounds (as the config loader checks them): Rijndael 1-32 bytes, HMAC 1-128. */
-const MAX_ENC_KEY = 32;
-const MAX_HMAC_KEY = 128;
 /** The loader's bound on require_username. */
 const MAX_USERNAME = 64;
 
-/** Strict standard base64 (padding optional), decoded; undefined if not exactly that. */
-function base64Bytes(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, ''))
-    return undefined;
-  return new Uint8Array(bytes);
-}
-
 /** The key bytes a KEY / KEY_BASE64 (or key / key_base64) value stands for. */
 export function keyBytes(value: string, base64: boolean): Uint8Array | undefined {
-  return base64 ? base64Bytes(value) : new Uint8Array(Buffer.from(value, 'utf8'));
+  return base64 ? fromBase64(value) : new Uint8Array(Buffer.from(value, 'utf8'));
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -282,10 +279,10 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
     }
   } else if (key.value.toUpperCase() === PLACEHOLDER) {
     refuse(`${key.key} is still ${PLACEHOLDER} (fwknopd refuses it too)`, KEYGEN_FIX);
-  } else if (key.key === 'KEY_BASE64' && !base64Bytes(key.value)) {
+  } else if (key.key === 'KEY_BASE64' && !fromBase64(key.value)) {
     refuse('KEY_BASE64 is not base64', 'copy it again from fwknop --key-gen output');
-  } else if (keyBytes(key.value, key.key === 'KEY_BASE64')!.length > MAX_ENC_KEY) {
-    refuse(`${key.key} is longer than ${MAX_ENC_KEY} bytes (fwknop's Rijndael key limit)`, KEYGEN_FIX);
+  } else if (keyBytes(key.value, key.key === 'KEY_BASE64')!.length > MAX_ENC_KEY_LENGTH) {
+    refuse(`${key.key} is longer than ${MAX_ENC_KEY_LENGTH} bytes (fwknop's Rijndael key limit)`, KEYGEN_FIX);
   } else {
     const spaKey = key.key === 'KEY' ? 'key' : 'key_base64';
     table[spaKey] = key.value;
@@ -296,10 +293,10 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
     refuse('no HMAC key: spa requires HMAC_KEY or HMAC_KEY_BASE64 (fwknopd does not)', HMAC_FIX);
   } else if (hmac.value.toUpperCase() === PLACEHOLDER) {
     refuse(`${hmac.key} is still ${PLACEHOLDER} (fwknopd refuses it too)`, KEYGEN_FIX);
-  } else if (hmac.key === 'HMAC_KEY_BASE64' && !base64Bytes(hmac.value)) {
+  } else if (hmac.key === 'HMAC_KEY_BASE64' && !fromBase64(hmac.value)) {
     refuse('HMAC_KEY_BASE64 is not base64', 'copy it again from fwknop --key-gen output');
-  } else if (keyBytes(hmac.value, hmac.key === 'HMAC_KEY_BASE64')!.length > MAX_HMAC_KEY) {
-    refuse(`${hmac.key} is longer than ${MAX_HMAC_KEY} bytes (fwknop's HMAC key limit)`, KEYGEN_FIX);
+  } else if (keyBytes(hmac.value, hmac.key === 'HMAC_KEY_BASE64')!.length > MAX_HMAC_KEY_LENGTH) {
+    refuse(`${hmac.key} is longer than ${MAX_HMAC_KEY_LENGTH} bytes (fwknop's HMAC key limit)`, KEYGEN_FIX);
   } else {
     const spaKey = hmac.key === 'HMAC_KEY' ? 'hmac_key' : 'hmac_key_base64';
     table[spaKey] = hmac.value;
@@ -309,7 +306,7 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
   const digest = get('HMAC_DIGEST_TYPE');
   if (digest) {
     const d = digest.value.toLowerCase();
-    if (d === 'sha256' || d === 'sha384' || d === 'sha512') {
+    if ((FWKNOP_DIGESTS as readonly string[]).includes(d)) {
       table.hmac_digest = d;
       carried.push({ fwknop: `HMAC_DIGEST_TYPE ${digest.value}`, spa: `hmac_digest = "${d}"` });
     } else {

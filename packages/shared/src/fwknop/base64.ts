@@ -37,6 +37,15 @@ export function toBase64NoPad(bytes: Uint8Array): string {
   return s;
 }
 
+/**
+ * Standard base64 as key files and access.conf write it (KEY_BASE64): `=` padding optional
+ * (at most two), otherwise as strict as fromBase64NoPad; undefined when empty.
+ */
+export function fromBase64(text: string): Uint8Array | undefined {
+  const m = /^([A-Za-z0-9+/]+)={0,2}$/.exec(text);
+  return m ? fromBase64NoPad(m[1]!) : undefined;
+}
+
 /** Strict decode; undefined on a foreign character, an impossible length or non-canonical bits. */
 export function fromBase64NoPad(text: string): Uint8Array | undefined {
   if (text.length % 4 === 1) return undefined;

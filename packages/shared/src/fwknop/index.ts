@@ -1,4 +1,5 @@
 /** fwknop compatibility: open (and, for tests, seal) packets of the stock fwknop client. */
+export { fromBase64 } from './base64.js';
 export { fwknopKeyIv } from './cipher.js';
 export {
   encodeFwknopPlaintext,
@@ -10,6 +11,8 @@ export {
   type FwknopKeys,
   fwknopBodyLength,
   fwknopMacMatches,
+  MAX_ENC_KEY_LENGTH,
+  MAX_HMAC_KEY_LENGTH,
   type PreparedFwknopClient,
   prepareFwknopClient,
 } from './mac.js';
@@ -20,6 +23,7 @@ export { sealFwknop, sealFwknopPlaintext } from './seal.js';
 export {
   DEFAULT_FWKNOP_PORT,
   FKO_VERSION,
+  FWKNOP_DIGESTS,
   FWKNOP_MESSAGE_TYPES,
   type FwknopDigest,
   type FwknopMessageType,

@@ -31,7 +31,9 @@ export const MAX_MESSAGE_LENGTH = 256;
 export const MAX_TIMESTAMP_DIGITS = 12;
 export const MAX_VERSION_LENGTH = 8;
 
-export type FwknopDigest = 'sha256' | 'sha384' | 'sha512';
+/** HMAC digest types spa accepts (fwknop's HMAC_DIGEST_TYPE; MD5, SHA-1 and SHA-3 are not). */
+export const FWKNOP_DIGESTS = ['sha256', 'sha384', 'sha512'] as const;
+export type FwknopDigest = (typeof FWKNOP_DIGESTS)[number];
 /** Digest types of the plaintext's own digest field (any the client can make with -m). */
 export type FwknopPlainDigest = 'md5' | 'sha1' | FwknopDigest;
 
