@@ -133,24 +133,12 @@ export function listGuardedCommand(table: string): string {
  * `{"elem": {"val": {"concat": ["tcp", 22]}, "timeout": 130, "expires": 129}}` (on trial).
  */
 export function parseGuardedJson(json: string): GuardState[] {
-  const doc = JSON.parse(json) as { nftables?: unknown[] };
   const out: GuardState[] = [];
-  for (const item of doc.nftables ?? []) {
-    const set = (item as { set?: { elem?: unknown[] } }).set;
-    for (const raw of set?.elem ?? []) {
-      const wrapped = (raw as { elem?: { val?: unknown; expires?: unknown } }).elem;
-      const val = (wrapped ? wrapped.val : raw) as { concat?: unknown[] } | undefined;
-      const [proto, port] = val?.concat ?? [];
-      const protocol = PROTOCOLS[String(proto)];
-      const portNumber = typeof port === 'number' ? port : Number(port);
-      if (!protocol || !Number.isInteger(portNumber)) continue;
-      const left = wrapped && typeof wrapped.expires === 'number' ? wrapped.expires : undefined;
-      out.push(
-        left === undefined
-          ? { protocol, port: portNumber }
-          : { protocol, port: portNumber, trialSecondsLeft: left },
-      );
-    }
+  for (const e of setElements(json)) {
+    const [proto, port] = e.values;
+    const service = protoPort(proto, port);
+    if (!service) continue;
+    out.push(e.expires === undefined ? service : { ...service, trialSecondsLeft: e.expires });
   }
   return out.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
@@ -159,31 +147,60 @@ export function listSetCommand(table: string, family: 4 | 6): string {
   return `list set inet ${table} ${grantSet(family)}`;
 }
 
-const PROTOCOLS: Record<string, L4> = { tcp: 'tcp', udp: 'udp', '6': 'tcp', '17': 'udp' };
-
 /**
- * Reads `nft -j list set` output (libnftables-json): elements look like
+ * Reads `nft -j list set` output of a grant set (libnftables-json): elements look like
  * `{"elem": {"val": {"concat": ["192.0.2.1", "tcp", 22]}, "timeout": 30, "expires": 29}}`,
  * times in whole seconds. Returns addresses as printed by nft; callers canonicalise.
  */
 export function parseSetJson(json: string): LiveGrant[] {
-  const doc = JSON.parse(json) as { nftables?: unknown[] };
   const out: LiveGrant[] = [];
+  for (const e of setElements(json)) {
+    if (!e.wrapped) continue; // a grant always has a timeout
+    const [address, proto, port] = e.values;
+    const service = protoPort(proto, port);
+    if (typeof address !== 'string' || !service) continue;
+    out.push({ address, ...service, secondsLeft: e.expires ?? e.timeout ?? 0 });
+  }
+  return out;
+}
+
+const PROTOCOLS: Record<string, L4> = { tcp: 'tcp', udp: 'udp', '6': 'tcp', '17': 'udp' };
+
+interface SetElement {
+  /** The `concat` values, e.g. ["192.0.2.1", "tcp", 22] or ["tcp", 22]. */
+  readonly values: readonly unknown[];
+  /** Written as `{"elem": {"val": …, "timeout": …}}` (an element with a timeout) rather than bare. */
+  readonly wrapped: boolean;
+  readonly timeout: number | undefined;
+  readonly expires: number | undefined;
+}
+
+/** The elements of every set in `nft -j list set` output, bare (`{"concat": […]}`) or wrapped. */
+function setElements(json: string): SetElement[] {
+  const doc = JSON.parse(json) as { nftables?: unknown[] };
+  const out: SetElement[] = [];
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   for (const item of doc.nftables ?? []) {
     const set = (item as { set?: { elem?: unknown[] } }).set;
     for (const raw of set?.elem ?? []) {
-      const e = (raw as { elem?: { val?: { concat?: unknown[] }; expires?: unknown; timeout?: unknown } })
-        .elem;
-      const [address, proto, port] = e?.val?.concat ?? [];
-      const protocol = PROTOCOLS[String(proto)];
-      const portNumber = typeof port === 'number' ? port : Number(port);
-      if (typeof address !== 'string' || !protocol || !Number.isInteger(portNumber)) continue;
-      const left =
-        typeof e?.expires === 'number' ? e.expires : typeof e?.timeout === 'number' ? e.timeout : 0;
-      out.push({ address, protocol, port: portNumber, secondsLeft: left });
+      const e = (raw as { elem?: { val?: unknown; timeout?: unknown; expires?: unknown } }).elem;
+      const val = (e ? e.val : raw) as { concat?: unknown[] } | undefined;
+      out.push({
+        values: val?.concat ?? [],
+        wrapped: e !== undefined,
+        timeout: num(e?.timeout),
+        expires: num(e?.expires),
+      });
     }
   }
   return out;
+}
+
+/** A protocol and port as nft prints them (names or numbers); undefined if they are not. */
+function protoPort(proto: unknown, port: unknown): { protocol: L4; port: number } | undefined {
+  const protocol = PROTOCOLS[String(proto)];
+  const n = typeof port === 'number' ? port : Number(port);
+  return protocol && Number.isInteger(n) ? { protocol, port: n } : undefined;
 }
 
 /** nft -i marker: a bare word is a syntax error, and nft quotes the offending line back. */
