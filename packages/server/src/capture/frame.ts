@@ -251,19 +251,7 @@ function parseTransport(
     const length = u16(frame, start + UDP_LENGTH);
     if (length < UDP_HEADER || length > available) return reject('udp-length');
     const payload = copyPayload(frame, start + UDP_HEADER, length - UDP_HEADER);
-    return {
-      ok: true,
-      packet: {
-        family,
-        srcAddress: sourceText(frame, family, ip),
-        dstAddress: destinationText(frame, family, ip),
-        protocol: 'udp',
-        srcPort: u16(frame, start),
-        dstPort: u16(frame, start + 2),
-        payload,
-        synAck: false,
-      },
-    };
+    return accepted(frame, family, ip, start, 'udp', payload, false);
   }
   if (protocol === PROTO_TCP) {
     if (available < TCP_MIN_HEADER) return reject('tcp-header');
@@ -273,21 +261,34 @@ function parseTransport(
     const synAck = flags === TCP_SYN_ACK;
     if (outgoing && !synAck) return reject('link');
     if (flags !== TCP_SYN && !synAck) return reject('tcp-not-syn');
-    return {
-      ok: true,
-      packet: {
-        family,
-        srcAddress: sourceText(frame, family, ip),
-        dstAddress: destinationText(frame, family, ip),
-        protocol: 'tcp',
-        srcPort: u16(frame, start),
-        dstPort: u16(frame, start + 2),
-        payload: EMPTY,
-        synAck,
-      },
-    };
+    return accepted(frame, family, ip, start, 'tcp', EMPTY, synAck);
   }
   return reject('ip-protocol');
+}
+
+/** An accepted packet; `start` is the transport header (ports at +0 and +2). */
+function accepted(
+  frame: Uint8Array,
+  family: 4 | 6,
+  ip: number,
+  start: number,
+  protocol: 'udp' | 'tcp',
+  payload: Uint8Array,
+  synAck: boolean,
+): FrameResult {
+  return {
+    ok: true,
+    packet: {
+      family,
+      srcAddress: sourceText(frame, family, ip),
+      dstAddress: destinationText(frame, family, ip),
+      protocol,
+      srcPort: u16(frame, start),
+      dstPort: u16(frame, start + 2),
+      payload,
+      synAck,
+    },
+  };
 }
 
 // Addresses are formatted only for accepted packets (strings are the costliest part of a parse).
