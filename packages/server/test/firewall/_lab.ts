@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after } from 'node:test';
+import type { Firewall } from '../../src/firewall/firewall.js';
 
 export const SERVER4 = '192.0.2.1';
 export const CLIENT4 = '192.0.2.2';
@@ -286,4 +288,47 @@ export class Lab {
       } catch {}
     }
   }
+}
+
+/** The ports both backends' tests guard. */
+export const GUARDED = [
+  { protocol: 'tcp', port: TCP_PORT },
+  { protocol: 'tcp', port: TCP_PORT2 },
+  { protocol: 'udp', port: UDP_PORT },
+] as const;
+
+const openLabs = new Set<Lab>();
+after(async () => {
+  for (const lab of openLabs) await lab.close();
+});
+// Leave no namespace behind even if a test crashed before its own cleanup.
+process.on('exit', () => {
+  for (const lab of openLabs) {
+    for (const ns of [lab.server, lab.client]) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {}
+    }
+  }
+});
+
+/**
+ * A lab, and a backend made by `make` (given the lab's argv prefix) and started on GUARDED in
+ * its server namespace; both torn down after the test (and after the file, should a test's
+ * own teardown not run).
+ */
+export async function startBackend<F extends Firewall>(
+  t: { after(fn: () => Promise<void>): void },
+  make: (argvPrefix: string[]) => F,
+): Promise<{ lab: Lab; fw: F }> {
+  const lab = await Lab.create();
+  openLabs.add(lab);
+  const fw = make(lab.prefix);
+  t.after(async () => {
+    await fw.stop('keep').catch(() => {});
+    await lab.close();
+    openLabs.delete(lab);
+  });
+  await fw.start([...GUARDED]);
+  return { lab, fw };
 }

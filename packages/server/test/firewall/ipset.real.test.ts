@@ -1,18 +1,18 @@
 /** The iptables + ipset backend against the real tools, in a fresh namespace pair per test (root). */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IpsetFirewall } from '../../src/firewall/ipset.js';
 import { labSkipReason } from './_guard.js';
 import {
   CLIENT4,
   CLIENT6,
-  Lab,
+  GUARDED,
   OPEN_PORT,
   OTHER4,
   SERVER4,
   SERVER6,
+  startBackend,
   TCP_PORT,
   TCP_PORT2,
   UDP_PORT,
@@ -24,28 +24,10 @@ const skip = labSkipReason('iptables+ipset backend (real)', [
   'ip6tables',
   'iptables-restore',
 ]);
-const labs = new Set<Lab>();
-const GUARDED = [
-  { protocol: 'tcp', port: TCP_PORT },
-  { protocol: 'tcp', port: TCP_PORT2 },
-  { protocol: 'udp', port: UDP_PORT },
-] as const;
 
-after(async () => {
-  for (const lab of labs) await lab.close();
-});
-
-async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const lab = await Lab.create();
-  labs.add(lab);
-  const fw = new IpsetFirewall({ argvPrefix: lab.prefix });
-  t.after(async () => {
-    await fw.stop('keep').catch(() => {});
-    await lab.close();
-    labs.delete(lab);
-  });
-  await fw.start([...GUARDED]);
-  return { lab, fw };
+/** A lab, and a started iptables+ipset backend in its server namespace; both torn down after the test. */
+function setup(t: { after(fn: () => Promise<void>): void }) {
+  return startBackend(t, (argvPrefix) => new IpsetFirewall({ argvPrefix }));
 }
 
 describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 60_000 }, () => {
@@ -173,14 +155,4 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     assert.equal((await fw.list()).length, 500);
     assert.ok(ms < 5, `too slow: ${ms} ms`);
   });
-});
-
-process.on('exit', () => {
-  for (const lab of labs) {
-    for (const ns of [lab.server, lab.client]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {}
-    }
-  }
 });

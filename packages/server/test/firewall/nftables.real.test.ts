@@ -1,7 +1,6 @@
 /** The nftables backend against real nft, inside a fresh namespace pair per test (root). */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultSpawn, type SpawnFn } from '../../src/firewall/_process.js';
 import { FirewallError } from '../../src/firewall/firewall.js';
@@ -10,41 +9,22 @@ import { labSkipReason } from './_guard.js';
 import {
   CLIENT4,
   CLIENT6,
-  Lab,
   OPEN_PORT,
   OTHER4,
   OTHER6,
   SERVER4,
   SERVER6,
+  startBackend,
   TCP_PORT,
   TCP_PORT2,
   UDP_PORT,
 } from './_lab.js';
 
 const skip = labSkipReason('nftables backend (real)', ['nft']);
-const labs = new Set<Lab>();
-const GUARDED = [
-  { protocol: 'tcp', port: TCP_PORT },
-  { protocol: 'tcp', port: TCP_PORT2 },
-  { protocol: 'udp', port: UDP_PORT },
-] as const;
 
-after(async () => {
-  for (const lab of labs) await lab.close();
-});
-
-/** A lab, and a started backend in its server namespace; both torn down after the test. */
-async function setup(t: { after(fn: () => Promise<void>): void }, spawn: SpawnFn = defaultSpawn) {
-  const lab = await Lab.create();
-  labs.add(lab);
-  const fw = new NftablesFirewall({ argvPrefix: lab.prefix, spawn });
-  t.after(async () => {
-    await fw.stop('keep').catch(() => {});
-    await lab.close();
-    labs.delete(lab);
-  });
-  await fw.start([...GUARDED]);
-  return { lab, fw };
+/** A lab, and a started nftables backend in its server namespace; both torn down after the test. */
+function setup(t: { after(fn: () => Promise<void>): void }, spawn: SpawnFn = defaultSpawn) {
+  return startBackend(t, (argvPrefix) => new NftablesFirewall({ argvPrefix, spawn }));
 }
 
 describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }, () => {
@@ -300,15 +280,4 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     // Generous bound for slow CI machines; this VM measures 0.6-0.7 ms.
     assert.ok(median(fresh) < 5 && median(refresh) < 5, `too slow: ${show(fresh)} / ${show(refresh)} ms`);
   });
-});
-
-// Leave no namespace behind even if a test crashed before its own cleanup.
-process.on('exit', () => {
-  for (const lab of labs) {
-    for (const ns of [lab.server, lab.client]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {}
-    }
-  }
 });
