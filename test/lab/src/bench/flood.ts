@@ -3,8 +3,8 @@
  * attacker's namespace. Every run is bounded twice, by duration and by packet count (flood.c
  * caps both again), and is killed with its lab.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { compileC } from '../lab/compile-c.js';
 import type { Lab, LabProcess } from '../lab/index.js';
 
 /** flood.c is not compiled by tsc: read it from the source tree next to this file's source. */
@@ -38,15 +38,7 @@ export interface FloodRun {
 }
 
 export function compileFlood(dir: string): string {
-  const out = join(dir, 'flood');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-o', out, FLOOD_SOURCE], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new Error(
-      `compiling ${FLOOD_SOURCE} failed: ${r.error ? String(r.error) : r.stderr}\n` +
-        'install gcc (apt-get install gcc; `npm run bench` does it)',
-    );
-  }
-  return out;
+  return compileC(FLOOD_SOURCE, join(dir, 'flood'));
 }
 
 export class Flood {

@@ -7,9 +7,9 @@
  * to a guarded port tells a scanner which hidden ports are open.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { compileC } from '../lab/compile-c.js';
 import { labAvailable } from '../lab/index.js';
 import { type SpaLab, startSpaLab } from '../spa/fixture.js';
 
@@ -27,9 +27,7 @@ describe('hidden ports look closed to every probe', () => {
   before(async (t) => {
     if (!labAvailable(t as unknown as { skip(m?: string): void })) return;
     spa = await startSpaLab({ config: [['services', 'spare', `"${HIDDEN_CLOSED}/tcp"`]] });
-    probeBin = join(spa.dir, 'tcp-flags-probe');
-    const cc = spawnSync('gcc', ['-O2', '-Wall', '-o', probeBin, PROBE_SOURCE], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `gcc: ${cc.stderr}`);
+    probeBin = compileC(PROBE_SOURCE, join(spa.dir, 'tcp-flags-probe'));
   });
   after(async () => {
     await spa?.teardown();
