@@ -56,19 +56,23 @@ export class FwknopVerifier {
   verify(data: Uint8Array, source: IpAddress, nowMs: number): FwknopVerdict {
     let shaped = false;
     for (const c of this.#clients) {
-      if (fwknopBodyLength(data, c.prepared.macLength) < 0) continue;
-      shaped = true;
       if (!sourceAllowed(c.def.allowedSources, source)) continue;
-      const opened = openFwknop(data, c.prepared); // the HMAC first, in constant time
-      if (!opened.ok && opened.reason === 'mac') continue;
-      if (!opened.ok) return { ok: false, reason: opened.reason };
+      const opened = openFwknop(data, c.prepared); // shape, then the HMAC in constant time
+      if (!opened.ok) {
+        if (opened.reason === 'fwknop-shape') continue; // not this client's digest length
+        shaped = true;
+        if (opened.reason === 'mac') continue;
+        return { ok: false, reason: opened.reason };
+      }
       const message = opened.value;
       const ageMs = nowMs - message.timestampSec * 1000;
       if (ageMs > this.#window.maxPastMs) return { ok: false, reason: 'stale' };
       if (-ageMs > this.#window.maxFutureMs) return { ok: false, reason: 'future' };
       return { ok: true, value: { client: c.def, message } };
     }
-    // Not the shape of any client's packets; or no client allowed from here whose HMAC matches.
+    // No HMAC matched. `mac` if the packet has the shape of some client's packets (whether or
+    // not that client may knock from here), else `fwknop-shape`.
+    shaped ||= this.#clients.some((c) => fwknopBodyLength(data, c.prepared.macLength) >= 0);
     return { ok: false, reason: shaped ? 'mac' : 'fwknop-shape' };
   }
 }
