@@ -28,7 +28,7 @@ import { deriveServerKeys, fwknopReplayId, parseIp, timeStep, toHex } from '@spa
 import type { Logger } from 'pino';
 import type { CapturedPacket } from '../capture/frame.js';
 import type { CaptureReject } from '../capture/packet-source.js';
-import type { ServerConfig } from '../config/types.js';
+import type { ClientStanding, ServerConfig } from '../config/types.js';
 import type { Firewall } from '../firewall/firewall.js';
 import { evaluateFwknopPolicy } from '../policy/fwknop-policy.js';
 import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/policy.js';
@@ -231,17 +231,8 @@ export class KnockPipeline {
     const verdict = this.#tables.verifier.verify(p.payload, atMs);
     if (!verdict.ok) return verdict.reason;
     const { client, payload } = verdict.value;
-    const standing = clientStanding(client.def, atMs);
-    if (standing) return standing;
-    const id = toHex(payload.oneTimeId);
-    const fresh = this.#store.check(id, payload.timestampMs, atMs);
-    if (fresh !== 'ok') return fresh;
-    try {
-      this.#store.record(id, payload.timestampMs);
-    } catch (err) {
-      this.#log.error({ err }, 'replay store write failed; knock refused');
-      return 'store';
-    }
+    const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs);
+    if (spent) return spent;
     const policy = evaluatePolicy(client.def, payload, p.srcAddress, atMs, this.#config);
     if (!policy.ok) return policy.reason;
     this.#grant(client.def.name, policy.grants, 'knock');
@@ -256,18 +247,8 @@ export class KnockPipeline {
     const verdict = verifier.verify(p.payload, source, atMs);
     if (!verdict.ok) return verdict.reason;
     const { client, message } = verdict.value;
-    const standing = clientStanding(client, atMs);
-    if (standing) return standing;
-    const id = toHex(fwknopReplayId(p.payload));
-    const timestampMs = message.timestampSec * 1000;
-    const fresh = this.#store.check(id, timestampMs, atMs);
-    if (fresh !== 'ok') return fresh;
-    try {
-      this.#store.record(id, timestampMs);
-    } catch (err) {
-      this.#log.error({ err }, 'replay store write failed; knock refused');
-      return 'store';
-    }
+    const spent = this.#spend(client, toHex(fwknopReplayId(p.payload)), message.timestampSec * 1000, atMs);
+    if (spent) return spent;
     const policy = evaluateFwknopPolicy(client, message, p.srcAddress, atMs, this.#config);
     if (!policy.ok) {
       // An authentic request spa will never serve: say so at warn, once per packet (each is
@@ -280,6 +261,25 @@ export class KnockPipeline {
       return policy.reason;
     }
     this.#grant(client.name, policy.grants, 'fwknop');
+    return undefined;
+  }
+
+  /**
+   * An authentic, fresh knock spends its one-time id: refused if the key is revoked or expired
+   * (no disk write for a dead key) or the id was seen; else recorded (sync write) before any
+   * policy, so a later policy change cannot make a replay work. A reason, or undefined once spent.
+   */
+  #spend(client: ClientStanding, id: string, timestampMs: number, atMs: number): KnockReject | undefined {
+    const standing = clientStanding(client, atMs);
+    if (standing) return standing;
+    const fresh = this.#store.check(id, timestampMs, atMs);
+    if (fresh !== 'ok') return fresh;
+    try {
+      this.#store.record(id, timestampMs);
+    } catch (err) {
+      this.#log.error({ err }, 'replay store write failed; knock refused');
+      return 'store';
+    }
     return undefined;
   }
 
