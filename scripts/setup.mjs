@@ -3,7 +3,8 @@
 // Idempotent: every step checks first and does nothing when already done.
 // Uses only Node's standard library, because nothing else is installed yet.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -118,13 +119,29 @@ function newer(a, b) {
   return existsSync(a) && existsSync(b) && statSync(a).mtimeMs >= statSync(b).mtimeMs;
 }
 
+/**
+ * Whether the server's `cap` is installed and compiled. Resolved the way Node resolves it
+ * (pnpm names the directory after the patch hash), and built after its patch was last changed.
+ */
+function capBuilt() {
+  let dir;
+  try {
+    dir = dirname(createRequire(join(root, 'packages/server/package.json')).resolve('cap/package.json'));
+  } catch {
+    return false;
+  }
+  const capNode = join(dir, 'build/Release/cap.node');
+  const patches = join(root, 'patches');
+  const patchFiles = existsSync(patches) ? readdirSync(patches).filter((f) => f.startsWith('cap@')) : [];
+  return existsSync(capNode) && patchFiles.every((f) => newer(capNode, join(patches, f)));
+}
+
 function installDependencies(pnpm) {
   const env = { ...process.env };
   // pnpm's node-gyp ignores npm's nodedir setting and would try to download headers.
   if (existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
   const marker = join(root, 'node_modules', '.modules.yaml');
-  const capNode = join(root, 'node_modules/.pnpm/cap@0.2.1/node_modules/cap/build/Release/cap.node');
-  if (newer(marker, join(root, 'pnpm-lock.yaml')) && existsSync(capNode)) {
+  if (newer(marker, join(root, 'pnpm-lock.yaml')) && capBuilt()) {
     step('dependencies up to date');
     return;
   }
