@@ -73,7 +73,7 @@ export class FakePacketSource implements PacketSource {
     return result;
   }
 
-  /** Report a reject without a frame, e.g. 'overload'. */
+  /** Report a reject without a frame. */
   reject(reason: CaptureReject): void {
     if (this.state !== 'running') return;
     this.rejects.push(reason);

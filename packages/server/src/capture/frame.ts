@@ -132,11 +132,22 @@ const u16 = (f: Uint8Array, o: number): number => (f[o]! << 8) | f[o + 1]!;
 
 /** Parse one frame of the given link type. Never throws; `frame` is not retained. */
 export function parseFrame(link: LinkType, frame: Uint8Array): FrameResult {
-  const n = frame.length;
+  return parseFrameAt(link, frame, 0, frame.length);
+}
+
+/**
+ * Parse the frame at `buffer[start, start + length)` (a batch of frames back to back, see
+ * PcapSource) without a view per frame. Never reads outside that range; `buffer` is not retained.
+ */
+export function parseFrameAt(link: LinkType, buffer: Uint8Array, start: number, length: number): FrameResult {
+  const frame = buffer;
+  const s = start;
+  const n = start + length; // the end of this frame in `buffer`
+  if (start < 0 || n > buffer.length) return reject('truncated');
   switch (link) {
     case 'ETHERNET': {
-      if (n < ETH_HEADER) return reject('truncated');
-      let typeOffset = ETH_TYPE_OFFSET;
+      if (n < s + ETH_HEADER) return reject('truncated');
+      let typeOffset = s + ETH_TYPE_OFFSET;
       let type = u16(frame, typeOffset);
       for (
         let tags = 0;
@@ -148,30 +159,30 @@ export function parseFrame(link: LinkType, frame: Uint8Array): FrameResult {
         if (n < typeOffset + 2) return reject('truncated');
         type = u16(frame, typeOffset);
       }
-      return parseByEthertype(frame, typeOffset + 2, type);
+      return parseByEthertype(frame, n, typeOffset + 2, type);
     }
     case 'LINKTYPE_LINUX_SLL': {
-      if (n < SLL_HEADER) return reject('truncated');
+      if (n < s + SLL_HEADER) return reject('truncated');
       // Outgoing: only a SYN+ACK passes (parseTransport rejects anything else as `link`).
-      const outgoing = u16(frame, 0) === SLL_OUTGOING;
-      return parseByEthertype(frame, SLL_HEADER, u16(frame, SLL_PROTOCOL_OFFSET), outgoing);
+      const outgoing = u16(frame, s) === SLL_OUTGOING;
+      return parseByEthertype(frame, n, s + SLL_HEADER, u16(frame, s + SLL_PROTOCOL_OFFSET), outgoing);
     }
     case 'RAW': {
-      if (n < 1) return reject('truncated');
-      const version = frame[0]! >> 4;
-      if (version === 4) return parseIpv4(frame, 0);
-      if (version === 6) return parseIpv6(frame, 0);
+      if (n < s + 1) return reject('truncated');
+      const version = frame[s]! >> 4;
+      if (version === 4) return parseIpv4(frame, n, s);
+      if (version === 6) return parseIpv6(frame, n, s);
       return reject('ip-version');
     }
     case 'NULL': {
-      if (n < NULL_HEADER) return reject('truncated');
+      if (n < s + NULL_HEADER) return reject('truncated');
       // Accept either byte order (as Wireshark does): the value is small, so one end is zero.
-      const b0 = frame[0]!;
-      const b3 = frame[3]!;
-      const mid = frame[1]! | frame[2]!;
+      const b0 = frame[s]!;
+      const b3 = frame[s + 3]!;
+      const mid = frame[s + 1]! | frame[s + 2]!;
       const family = mid !== 0 ? -1 : b3 === 0 ? b0 : b0 === 0 ? b3 : -1;
-      if (family === AF_INET) return ipv4WithVersion(frame, NULL_HEADER);
-      if (AF_INET6_VALUES.includes(family)) return ipv6WithVersion(frame, NULL_HEADER);
+      if (family === AF_INET) return ipv4WithVersion(frame, n, s + NULL_HEADER);
+      if (AF_INET6_VALUES.includes(family)) return ipv6WithVersion(frame, n, s + NULL_HEADER);
       return reject('link');
     }
     default:
@@ -179,41 +190,48 @@ export function parseFrame(link: LinkType, frame: Uint8Array): FrameResult {
   }
 }
 
-function parseByEthertype(frame: Uint8Array, ip: number, type: number, outgoing = false): FrameResult {
-  if (type === ETHERTYPE_IPV4) return ipv4WithVersion(frame, ip, outgoing);
-  if (type === ETHERTYPE_IPV6) return ipv6WithVersion(frame, ip, outgoing);
+// `limit` is the end of the frame in `frame` (a batch holds several frames back to back).
+function parseByEthertype(
+  frame: Uint8Array,
+  limit: number,
+  ip: number,
+  type: number,
+  outgoing = false,
+): FrameResult {
+  if (type === ETHERTYPE_IPV4) return ipv4WithVersion(frame, limit, ip, outgoing);
+  if (type === ETHERTYPE_IPV6) return ipv6WithVersion(frame, limit, ip, outgoing);
   return reject(outgoing ? 'link' : 'ethertype');
 }
 
-function ipv4WithVersion(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
-  if (frame.length < ip + 1) return reject('truncated');
-  return frame[ip]! >> 4 === 4 ? parseIpv4(frame, ip, outgoing) : reject('ip-version');
+function ipv4WithVersion(frame: Uint8Array, limit: number, ip: number, outgoing = false): FrameResult {
+  if (limit < ip + 1) return reject('truncated');
+  return frame[ip]! >> 4 === 4 ? parseIpv4(frame, limit, ip, outgoing) : reject('ip-version');
 }
 
-function ipv6WithVersion(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
-  if (frame.length < ip + 1) return reject('truncated');
-  return frame[ip]! >> 4 === 6 ? parseIpv6(frame, ip, outgoing) : reject('ip-version');
+function ipv6WithVersion(frame: Uint8Array, limit: number, ip: number, outgoing = false): FrameResult {
+  if (limit < ip + 1) return reject('truncated');
+  return frame[ip]! >> 4 === 6 ? parseIpv6(frame, limit, ip, outgoing) : reject('ip-version');
 }
 
 /** `ip` is the offset of an IPv4 header whose version nibble is already known to be 4. */
-function parseIpv4(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
-  if (frame.length < ip + IPV4_MIN_HEADER) return reject('truncated');
+function parseIpv4(frame: Uint8Array, limit: number, ip: number, outgoing = false): FrameResult {
+  if (limit < ip + IPV4_MIN_HEADER) return reject('truncated');
   const headerLength = (frame[ip]! & 0x0f) * 4;
   if (headerLength < IPV4_MIN_HEADER) return reject('ip-header');
   const totalLength = u16(frame, ip + IPV4_TOTAL_LENGTH);
   if (totalLength < headerLength) return reject('ip-header');
   // The total length, not the capture length, bounds the packet (Ethernet pads short frames).
   const end = ip + totalLength;
-  if (end > frame.length) return reject('truncated');
+  if (end > limit) return reject('truncated');
   if ((u16(frame, ip + IPV4_FLAGS_FRAGMENT) & IPV4_MF_AND_OFFSET) !== 0) return reject('fragment');
   return parseTransport(frame, frame[ip + IPV4_PROTOCOL]!, ip + headerLength, end, 4, ip, outgoing);
 }
 
 /** `ip` is the offset of an IPv6 header whose version nibble is already known to be 6. */
-function parseIpv6(frame: Uint8Array, ip: number, outgoing = false): FrameResult {
-  if (frame.length < ip + IPV6_HEADER) return reject('truncated');
+function parseIpv6(frame: Uint8Array, limit: number, ip: number, outgoing = false): FrameResult {
+  if (limit < ip + IPV6_HEADER) return reject('truncated');
   const end = ip + IPV6_HEADER + u16(frame, ip + IPV6_PAYLOAD_LENGTH);
-  if (end > frame.length) return reject('truncated');
+  if (end > limit) return reject('truncated');
   let next = frame[ip + IPV6_NEXT_HEADER]!;
   let offset = ip + IPV6_HEADER;
   // Walk the extension header chain (RFC 8200 §4.1), at most MAX_IPV6_EXT_HEADERS deep.

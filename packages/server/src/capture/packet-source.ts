@@ -4,10 +4,7 @@
 import type { CapturedPacket, FrameReject } from './frame.js';
 
 /** Why a captured frame was dropped before reaching `onPacket`. */
-export type CaptureReject =
-  | FrameReject
-  /** Shed without parsing: too many packets in one event-loop turn (see PcapSource). */
-  | 'overload';
+export type CaptureReject = FrameReject;
 
 /**
  * Called synchronously for every parsed packet. The packet is already a copy, so it may be kept
@@ -21,8 +18,8 @@ export interface PacketSource {
   /** Start delivering packets; `onPacket` is called synchronously for each parsed packet (already copied). */
   start(onPacket: PacketHandler, onReject?: RejectHandler): void;
   /**
-   * Replace the BPF filter (the daemon re-arms it as knock ports rotate). Leaves no gap: the new filter is in force
-   * before the old one is removed, and a packet is not delivered twice because of the switch.
+   * Replace the BPF filter (the daemon re-arms it at every step) in place: no gap, no second handle, and a
+   * packet is not delivered twice because of the switch.
    * Before start() it only changes the filter start() will use.
    */
   setFilter(filter: string): void;

@@ -1,149 +1,81 @@
-// PacketSource on libpcap through `cap` 0.2.1: one handle per interface, frames parsed by our own
-// parser (cap's decoders read past short packets and loop forever on IPv6 ESP).
+// PacketSource on libpcap through the patched `cap` (cap-binding.ts; docs/capture.md): one
+// handle per interface for the life of the source, frames parsed by our own parser (cap's
+// decoders read past short packets and loop forever on IPv6 ESP).
 //
-// Facts from cap's src/binding.cc that shape this file:
-// - open(device, filter, bufSize, buffer) does create → snaplen 65535 → promisc → buffer size →
-//   timeout 1000 ms → immediate mode (only if dlopen("libpcap.so") works, i.e. libpcap0.8-dev is
-//   installed) → activate → nonblock → compile + setfilter. There is no separate setFilter (and
-//   no setMinBytes outside Windows), and re-opening a Cap object leaves it marked closing, so a
-//   filter change needs a new Cap object: open the new handle, then retire the old one.
-// - One buffer receives every frame and 'packet' (nbytes, truncated) fires synchronously from
-//   inside the dispatch loop, so frames are parsed (and the UDP payload copied) right there.
-// - If open() throws, close() on that object segfaults (uv_poll_stop on an uninitialised handle)
-//   and garbage-collecting it aborts. Collecting a *successfully closed* Cap can crash too: its
-//   destructor (~Pcap → Nan::AsyncResource → node::EmitAsyncDestroy) runs inside a V8 weak
-//   callback and segfaulted in our namespace test (gdb: AsyncWrap::EmitDestroy ← ~Pcap ←
-//   InvokeFirstPassWeakCallbacks). So every Cap object ever created is kept referenced for the
-//   life of the process (`retainedCaps`); a closed one costs ~35 B of JS heap plus its native struct
-//   (measured: RSS grows ~1.4 kB per open+close whether or not the object is kept, i.e. mostly
-//   libpcap/malloc). Buffers of closed handles are released; a failed handle keeps its buffer.
-// - open() takes ~16 ms and close() ~29 ms (packet socket setup, synchronize_net on release),
-//   both blocking the event loop; a filter switch therefore costs ~45 ms per interface.
-// - On readable, the native side calls pcap_dispatch until the ring is empty: a flood that
-//   arrives faster than we drain it never yields to the event loop (upstream issue #95).
-//   Measured with test/capture/_flood-measure.ts: a veth pair in a namespace, one process blasting
-//   135-185 k frames/s at the filtered UDP port (pcap_sendpacket), a busy-wait per packet standing
-//   in for verification; "burst" = longest time handling frames without the loop turning, "gap" =
-//   worst lateness of a 10 ms timer. 2 shared cores (load 3-4; gaps beyond the burst are the
-//   scheduler), so read these as orders of magnitude:
-//     handler cost   no shedding: burst / gap       shedding (2000 packets or 25 ms): burst / gap
-//     ~0 µs          42 ms / 164 ms                 17 ms / 73 ms (nothing shed)
-//     5 µs           160 ms / 164 ms                29 ms / 33 ms (4.4 k of 184 k shed)
-//     20 µs          162 ms / 166 ms; at load 8:    29 ms / 88 ms (1.7 k shed)
-//                    290 ms - 1.5 s
-//   So a flood that outruns the handler does starve timers and I/O. Hence a per-turn budget:
-//   after `maxPacketsPerTurn` packets or `maxTurnMs` in one event-loop turn, the rest of the
-//   burst is dropped unparsed and reported as 'overload' until setImmediate marks the next turn.
-//   A shed frame skips parsing and the handler (only cap's copy and callback remain), so the
-//   ring drains and the loop turns.
-// - cap fixes snaplen at 65535, so every ring slot is ~64 KiB (veth with offloads) or ~128 KiB
-//   (`lo`, 64 KiB MTU): measured, a 10 MiB ring held 160 frames on veth and 80 on `lo` when the
-//   loop was busy. Frames beyond that are dropped by the kernel until the loop reads the ring.
+// - setFilter changes the filter of the open handles in place (pcap_setfilter): no second
+//   handle, no overlap, no frame delivered twice; libpcap re-filters frames already in the ring.
+// - The snaplen is what the largest accepted knock needs (CAPTURE_SNAPLEN), so a ring slot is
+//   ~2 KiB instead of ~64 KiB and a small ring holds thousands of knocks.
+// - Not promiscuous by default: frames addressed to other hosts' MACs are not captured.
+// - Bounded dispatch: at most `maxPerDispatch` frames per wake-up, then the event loop runs
+//   (timers, I/O) before the rest of the ring is read, so a flood cannot starve the loop; frames
+//   that do not fit the ring meanwhile are dropped by the kernel. One JavaScript call per batch:
+//   the frames lie back to back in one buffer, their offsets and lengths in a record buffer, and
+//   are parsed in place (parseFrameAt): a rejected frame allocates nothing.
+// - A failed open leaves nothing behind, and closed handles may be garbage-collected.
 
-import { createRequire } from 'node:module';
+import { FWKNOP_MAX_WIRE_LENGTH, PACKET_LENGTH } from '@spa/shared';
+import { CAP_RECORD_FIELDS, type CapHandle, loadCap } from './cap-binding.js';
 import { CaptureError } from './errors.js';
-import { type LinkType, parseFrame } from './frame.js';
-import { OverlapDedupe } from './overlap-dedupe.js';
+import { type LinkType, parseFrameAt } from './frame.js';
 import type { PacketHandler, PacketSource, RejectHandler } from './packet-source.js';
-import { TurnBudget } from './turn-budget.js';
+
+/**
+ * Bytes captured per frame: the largest frame an accepted knock arrives in. Link header: at most
+ * 22 (Ethernet with two VLAN tags; cooked `any` 16); IP: an IPv6 header with up to 256 bytes of
+ * extension headers (IPv4's is at most 60); UDP 8; payload: the larger of a native knock
+ * (PACKET_LENGTH) and an fwknop packet (fwknopd's MAX_SPA_PACKET_LEN). Sequence knocks need only
+ * headers. A longer frame is cut and refused by the parser as `truncated`.
+ */
+const MAX_LINK_HEADER = 14 + 2 * 4;
+const IPV6_HEADER_WITH_EXTENSIONS = 40 + 256;
+const UDP_HEADER = 8;
+export const CAPTURE_SNAPLEN =
+  MAX_LINK_HEADER +
+  IPV6_HEADER_WITH_EXTENSIONS +
+  UDP_HEADER +
+  Math.max(PACKET_LENGTH, FWKNOP_MAX_WIRE_LENGTH);
 
 export interface PcapSourceOptions {
   /** Interface names from the configuration (`ip link`); `any` gives Linux cooked frames. */
   interfaces: readonly string[];
   /** Initial BPF filter (see buildFilter); must not be empty (that would capture everything). */
   filter: string;
-  /** Kernel ring size per handle. Default 10 MiB: only ~160 frames (64 KiB slots, see header). */
+  /** Kernel ring size per handle. Default 4 MiB: ~2,000 frames of CAPTURE_SNAPLEN. */
   bufferBytes?: number;
+  /** Bytes captured per frame. Default CAPTURE_SNAPLEN. */
+  snaplen?: number;
+  /** Capture frames addressed to other hosts too. Default false. */
+  promiscuous?: boolean;
+  /** Frames handled per wake-up before the event loop runs again. Default 256. */
+  maxPerDispatch?: number;
   /** Clock for `receivedAtMs`. Default Date.now. */
   now?: () => number;
-  /** How long a replaced handle keeps delivering after setFilter. Default 1500 ms. */
-  overlapMs?: number;
-  /** Packets parsed per event-loop turn before the rest are shed as 'overload'. Default 2000. */
-  maxPacketsPerTurn?: number;
-  /** Milliseconds of packet handling per event-loop turn before the rest are shed. Default 25. */
-  maxTurnMs?: number;
 }
 
-export const DEFAULT_BUFFER_BYTES = 10 * 1024 * 1024;
-/**
- * A replaced handle is closed this long after setFilter, so frames that reached its ring before
- * the new handle existed are still read. With immediate mode a loop turn is enough; without it
- * (no libpcap.so) TPACKET_V3 hands frames over only when a block fills or after cap's 1000 ms
- * read timeout, hence 1.5 s. Frames matching only the old filter (an expired step) may still be
- * delivered during the overlap; frames matching both are delivered once (OverlapDedupe).
- */
-export const DEFAULT_OVERLAP_MS = 1500;
-export const DEFAULT_MAX_PACKETS_PER_TURN = 2000;
-export const DEFAULT_MAX_TURN_MS = 25;
-/** cap copies at most this many bytes per frame; libpcap's snaplen is 65535. */
-const FRAME_BUFFER_BYTES = 65536;
-/** Replaced handles still open per interface; setFilter more often than this closes the oldest early. */
-const MAX_RETIRING = 4;
+export const DEFAULT_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_PER_DISPATCH = 256;
+/** Frames per 'packets' call (cap flushes a batch when its buffer or records are full). */
+const BATCH_FRAMES = 64;
+const MIN_BUFFER_BYTES = 64 * 1024;
 const SUPPORTED_LINKS: readonly string[] = ['ETHERNET', 'LINKTYPE_LINUX_SLL', 'RAW', 'NULL'];
 
-/** The part of cap's native Cap object that we use. */
-interface CapHandle {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  close(): boolean;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): unknown;
-  removeAllListeners(event?: string): unknown;
-}
-type CapConstructor = new () => CapHandle;
-
-/** Every Cap object ever created: never garbage-collected (see the header). */
-const retainedCaps: CapHandle[] = [];
-/** Buffers of Cap objects whose open() failed: libpcap may still point at them. */
-const failedBuffers: Buffer[] = [];
-
-/** How many Cap objects this process holds forever (for metrics and tests). */
-export function retainedCaptureHandles(): number {
-  return retainedCaps.length;
-}
-let capConstructor: CapConstructor | undefined;
-
-function loadCap(): CapConstructor {
-  if (capConstructor === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      capConstructor = (require('cap') as { Cap: CapConstructor }).Cap;
-    } catch (err) {
-      throw new CaptureError(
-        'capture-open',
-        'the libpcap binding `cap` could not be loaded',
-        'install libpcap-dev and rebuild (`pnpm approve-builds cap`, then `pnpm install` with npm_config_nodedir=/usr)',
-        { cause: err },
-      );
-    }
-  }
-  return capConstructor;
-}
-
 interface Handle {
-  readonly cap: CapHandle;
-  readonly buffer: Buffer; // cap writes every frame here; referenced as long as the handle lives
-  closed: boolean;
-  retireTimer: NodeJS.Timeout | undefined;
-}
-
-/** Per interface: the live handle, plus replaced ones until their overlap ends (oldest first). */
-interface Slot {
   readonly device: string;
-  current: Handle | undefined;
-  retiring: Handle[];
-  /** Recognises the second copy of a frame captured by two overlapping handles. */
-  readonly dedupe: OverlapDedupe<Handle>;
+  readonly cap: CapHandle;
 }
 
 export class PcapSource implements PacketSource {
-  private readonly slots: Slot[];
-  private filter: string;
-  private readonly bufferBytes: number;
-  private readonly now: () => number;
-  private readonly overlapMs: number;
-  private state: 'new' | 'running' | 'stopped' = 'new';
-  private onPacket: PacketHandler = () => {};
-  private onReject: RejectHandler = () => {};
-  private readonly budget: TurnBudget;
+  readonly #devices: readonly string[];
+  readonly #bufferBytes: number;
+  readonly #snaplen: number;
+  readonly #promiscuous: boolean;
+  readonly #maxPerDispatch: number;
+  readonly #now: () => number;
+  #filter: string;
+  #handles: Handle[] = [];
+  #opened = 0;
+  #state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: PcapSourceOptions) {
     if (options.interfaces.length === 0) {
@@ -155,154 +87,150 @@ export class PcapSource implements PacketSource {
     }
     checkFilter(options.filter);
     const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
-    if (!Number.isInteger(bufferBytes) || bufferBytes < FRAME_BUFFER_BYTES || bufferBytes > 0x7fffffff) {
+    if (!Number.isInteger(bufferBytes) || bufferBytes < MIN_BUFFER_BYTES || bufferBytes > 0x7fffffff) {
       throw new CaptureError(
         'capture-open',
         `capture buffer of ${String(bufferBytes)} bytes is out of range`,
-        'use an integer number of bytes between 64 KiB and 2 GiB (default 10 MiB)',
+        'use an integer number of bytes between 64 KiB and 2 GiB (default 4 MiB)',
       );
     }
-    this.slots = [...new Set(options.interfaces)].map((device) => ({
-      device,
-      current: undefined,
-      retiring: [],
-      dedupe: new OverlapDedupe<Handle>(),
-    }));
-    this.filter = options.filter;
-    this.bufferBytes = bufferBytes;
-    this.now = options.now ?? Date.now;
-    this.overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
-    this.budget = new TurnBudget({
-      maxPackets: options.maxPacketsPerTurn ?? DEFAULT_MAX_PACKETS_PER_TURN,
-      maxMs: options.maxTurnMs ?? DEFAULT_MAX_TURN_MS,
-    });
+    const snaplen = options.snaplen ?? CAPTURE_SNAPLEN;
+    const maxPerDispatch = options.maxPerDispatch ?? DEFAULT_MAX_PER_DISPATCH;
+    for (const [name, value, max] of [
+      ['snaplen', snaplen, 262_144],
+      ['maxPerDispatch', maxPerDispatch, 1_000_000],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > max) {
+        throw new CaptureError(
+          'capture-open',
+          `capture ${name} of ${String(value)} is out of range`,
+          `use an integer 1-${max}`,
+        );
+      }
+    }
+    this.#devices = [...new Set(options.interfaces)];
+    this.#bufferBytes = bufferBytes;
+    this.#snaplen = snaplen;
+    this.#promiscuous = options.promiscuous ?? false;
+    this.#maxPerDispatch = maxPerDispatch;
+    this.#now = options.now ?? Date.now;
+    this.#filter = options.filter;
+  }
+
+  /** libpcap handles opened by this source so far (one per interface, ever). */
+  get handlesOpened(): number {
+    return this.#opened;
   }
 
   /** Opens one handle per interface; throws CaptureError (nothing left open) if any fails. */
   start(onPacket: PacketHandler, onReject?: RejectHandler): void {
-    if (this.state !== 'new') {
+    if (this.#state !== 'new') {
       throw new CaptureError('capture-state', 'packet source already started', 'create a new PcapSource');
     }
-    this.onPacket = onPacket;
-    if (onReject !== undefined) this.onReject = onReject;
-    const opened = this.openAll(this.filter);
-    this.state = 'running';
-    this.slots.forEach((slot, i) => {
-      slot.current = opened[i];
-    });
-  }
-
-  /** Opens the new handles first; if any fails, throws and the old filter stays in force. */
-  setFilter(filter: string): void {
-    checkFilter(filter);
-    if (filter === this.filter) return; // no new handles (each costs ~45 ms and stays allocated)
-    if (this.state !== 'running') {
-      this.filter = filter;
-      return;
-    }
-    const opened = this.openAll(filter);
-    this.filter = filter;
-    this.slots.forEach((slot, i) => {
-      const old = slot.current;
-      slot.current = opened[i];
-      if (old === undefined) return;
-      // The old handle retires after overlapMs, so frames already queued in its ring are read.
-      // The close itself waits for setImmediate: the timer fires in the timers phase, and the poll
-      // phase that follows reads whatever reached the old ring while the loop was stalled.
-      slot.retiring.push(old);
-      old.retireTimer = setTimeout(() => {
-        setImmediate(() => retire(slot, old));
-      }, this.overlapMs);
-      old.retireTimer.unref();
-      while (slot.retiring.length > MAX_RETIRING) retire(slot, slot.retiring[0]!);
-    });
-  }
-
-  stop(): void {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    for (const slot of this.slots) {
-      while (slot.retiring.length > 0) retire(slot, slot.retiring[0]!);
-      if (slot.current !== undefined) closeHandle(slot.current);
-      slot.current = undefined;
-    }
-  }
-
-  private openAll(filter: string): Handle[] {
+    const reject = onReject ?? (() => {});
     const opened: Handle[] = [];
     try {
-      for (const slot of this.slots) opened.push(this.open(slot, filter));
+      for (const device of this.#devices) opened.push(this.#open(device, onPacket, reject));
     } catch (err) {
       for (const handle of opened) closeHandle(handle);
       throw err;
     }
-    return opened;
+    this.#handles = opened;
+    this.#state = 'running';
   }
 
-  private open(slot: Slot, filter: string): Handle {
+  /**
+   * Replaces the filter of every open handle in place. If libpcap rejects it on one handle,
+   * the handles already changed go back to the old filter and this throws.
+   */
+  setFilter(filter: string): void {
+    checkFilter(filter);
+    if (filter === this.#filter) return;
+    if (this.#state !== 'running') {
+      this.#filter = filter;
+      return;
+    }
+    const done: Handle[] = [];
+    try {
+      for (const handle of this.#handles) {
+        handle.cap.setFilter(filter);
+        done.push(handle);
+      }
+    } catch (err) {
+      for (const handle of done) handle.cap.setFilter(this.#filter);
+      const failed = this.#handles[done.length]!;
+      throw openError(failed.device, err);
+    }
+    this.#filter = filter;
+  }
+
+  stop(): void {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    for (const handle of this.#handles) closeHandle(handle);
+    this.#handles = [];
+  }
+
+  #open(device: string, onPacket: PacketHandler, onReject: RejectHandler): Handle {
     const Cap = loadCap();
     const cap = new Cap();
-    retainedCaps.push(cap); // see the header: collecting a Cap object can crash the process
-    const buffer = Buffer.alloc(FRAME_BUFFER_BYTES);
+    const frames = Buffer.alloc(BATCH_FRAMES * this.#snaplen);
+    const records = Buffer.alloc(BATCH_FRAMES * CAP_RECORD_FIELDS * 4);
     let linkName: string;
     try {
-      linkName = cap.open(slot.device, filter, this.bufferBytes, buffer);
+      linkName = cap.open(device, this.#filter, this.#bufferBytes, frames, {
+        snaplen: this.#snaplen,
+        promiscuous: this.#promiscuous,
+        maxPerDispatch: this.#maxPerDispatch,
+        batch: records,
+      });
     } catch (err) {
-      failedBuffers.push(buffer); // never close() it: that segfaults; libpcap still points at buffer
-      const reason = err instanceof Error ? err.message : String(err);
-      // The filter itself is not in the message: one-time sequence ports are secret.
-      throw new CaptureError(
-        'capture-open',
-        `cannot capture on interface ${JSON.stringify(slot.device)}: ${reason}`,
-        openHint(reason),
-        { cause: err },
-      );
+      throw openError(device, err); // the patched cap leaves a failed object closed and collectable
     }
-    const handle: Handle = { cap, buffer, closed: false, retireTimer: undefined };
+    this.#opened++;
+    const handle: Handle = { device, cap };
     if (!SUPPORTED_LINKS.includes(linkName)) {
-      closeHandle(handle); // open() succeeded, so close() is safe
+      closeHandle(handle);
       throw new CaptureError(
         'capture-link',
-        `interface ${JSON.stringify(slot.device)} has link type ${linkName}, which spa-server cannot parse`,
+        `interface ${JSON.stringify(device)} has link type ${linkName}, which spa-server cannot parse`,
         'capture on an Ethernet-like interface, or use `any`',
       );
     }
     const link = linkName as LinkType;
-    cap.on('packet', (nbytes: number) => {
-      if (handle.closed) return;
-      if (!this.budget.admit()) {
-        this.onReject('overload');
-        return;
+    const record = new Uint32Array(records.buffer, records.byteOffset, records.length / 4);
+    const now = this.#now;
+    cap.on('packets', (count: number) => {
+      const at = now();
+      for (let i = 0, r = 0; i < count; i++, r += CAP_RECORD_FIELDS) {
+        const result = parseFrameAt(link, frames, record[r]!, record[r + 1]!);
+        if (result.ok) onPacket(result.packet, at);
+        else onReject(result.reason);
       }
-      const result = parseFrame(link, buffer.subarray(0, nbytes));
-      if (!result.ok) {
-        this.onReject(result.reason);
-        return;
-      }
-      if (slot.retiring.length > 0 && slot.dedupe.isTwin(handle, result.packet)) return;
-      this.onPacket(result.packet, this.now());
     });
     return handle;
   }
 }
 
-function retire(slot: Slot, handle: Handle): void {
-  clearTimeout(handle.retireTimer);
-  closeHandle(handle);
-  slot.retiring = slot.retiring.filter((h) => h !== handle);
-  if (slot.retiring.length === 0) slot.dedupe.clear();
-}
-
 function closeHandle(handle: Handle): void {
-  if (handle.closed) return;
-  handle.closed = true;
-  handle.cap.close(); // safe inside its own 'packet' callback: cap defers pcap_close
-  handle.cap.removeAllListeners('packet');
+  handle.cap.close(); // safe inside its own 'packets' callback: cap defers pcap_close
+  handle.cap.removeAllListeners('packets');
 }
 
 const HINT_PERMISSION =
   'run spa-server as root or grant CAP_NET_RAW and CAP_NET_ADMIN (e.g. systemd AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)';
 const HINT_DEVICE = 'check the interface name with `ip link` (in the network namespace spa-server runs in)';
+
+/** The filter itself is not in the message: one-time sequence ports are secret. */
+function openError(device: string, err: unknown): CaptureError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new CaptureError(
+    'capture-open',
+    `cannot capture on interface ${JSON.stringify(device)}: ${reason}`,
+    openHint(reason),
+    { cause: err },
+  );
+}
 
 /** A hint from libpcap's error text (only on this error path, never per packet). */
 function openHint(reason: string): string {

@@ -146,8 +146,8 @@ export class Daemon {
       if (opts.trialSeconds !== undefined) trial.begin(configured, opts.trialSeconds);
       // A roll can happen inside the capture's packet callback: apply the new filter on the
       // next turn of the event loop, never re-entering the capture from its own dispatch. The
-      // filter spans the steps T-1 .. T+K, so this happens about every K-1 steps (never with a
-      // fixed knock port); the per-step roll itself only changes the pipeline's tables.
+      // filter holds exactly the steps T-1 .. T+1, so this happens at every step (never with a
+      // fixed knock port), in place on the one handle per interface (pcap_setfilter).
       const arm: FilterArm = { source: undefined, live: true, knock: '', trialTerm: trial.term };
       const fw = firewall;
       const pipeline = new KnockPipeline({
@@ -338,8 +338,8 @@ export class Daemon {
   }
 
   /**
-   * Roll at every step boundary (the per-packet check covers a late or early timer). The
-   * capture filter is re-armed only when the roll says its horizon runs out.
+   * Roll at every step boundary (the per-packet check covers a late or early timer); the roll
+   * re-arms the capture filter (filter-horizon.ts).
    */
   #armStepTimer(): void {
     const now = this.#clock.now();
@@ -361,9 +361,9 @@ const REARM_ATTEMPTS = 10;
 const REARM_RETRY_MS = 1000;
 
 /**
- * Apply a new capture filter. A failure (libpcap could not open the new handle) must not
- * kill the daemon: the filter in force still admits the ports of T-1..T+1 at the moment
- * of a re-arm (filter-horizon.ts), so log it and try again a little later.
+ * Apply a new capture filter to the open handles (in place). A failure (libpcap rejected the
+ * filter) must not kill the daemon: the old filter stays in force, still admitting T and T+1
+ * of the new step, so log it and try again a little later.
  */
 function applyFilter(arm: FilterArm, log: Logger, attempt = 1): void {
   if (!arm.live) return;

@@ -50,8 +50,8 @@ export interface PipelineSetup {
   /** Time of the first roll (the daemon's clock). */
   readonly nowMs: number;
   /**
-   * Called with the new capture filter whenever a step roll re-arms it: about every K-1 steps
-   * (FilterHorizon), never with a fixed knock port.
+   * Called with the new capture filter whenever a step roll re-arms it: at every step
+   * (FilterHorizon, K = 1), never with a fixed knock port.
    */
   readonly onFilter?: (filter: string) => void;
   /** K of the filter horizon (default FILTER_HORIZON_STEPS); tests use other values. */

@@ -3,9 +3,9 @@
  * Pure.
  *
  * SPA: the daemon accepts knocks on the ports of steps T-1, T and T+1 (`watchedKnockPorts`)
- * only. The capture filter admits a wider set, the ports of the steps from T-1 up to T+K
- * (`knockPortsOfSteps`, armed by FilterHorizon), so it is re-armed every K-1 steps rather than
- * at every step; the pipeline's port check refuses the others (`port`) before any crypto.
+ * only, and the capture filter admits exactly those (`knockPortsOfSteps`, armed by
+ * FilterHorizon at every step; a wider horizon T-1 .. T+K is possible, its extra ports refused
+ * by the pipeline's port check, `port`, before any crypto).
  *
  * Sequences: the filter passes the whole sequence port range, not only the ports of the
  * current candidates. The kernel filter then tells an observer nothing about which ports are

@@ -42,7 +42,7 @@ test('FakePacketSource delivers pushed packets and frames only while running', (
     true,
   );
   assert.deepEqual(source.pushFrame(frame.subarray(0, 20)), { ok: false, reason: 'truncated' });
-  source.reject('overload');
+  source.reject('link');
 
   assert.deepEqual(
     got.map(([p, at]) => [p.dstPort, at]),
@@ -53,8 +53,8 @@ test('FakePacketSource delivers pushed packets and frames only while running', (
       [62203, 2000],
     ],
   );
-  assert.deepEqual(rejects, ['truncated', 'overload']);
-  assert.deepEqual(source.rejects, ['truncated', 'overload']);
+  assert.deepEqual(rejects, ['truncated', 'link']);
+  assert.deepEqual(source.rejects, ['truncated', 'link']);
 
   source.stop();
   assert.equal(source.running, false);

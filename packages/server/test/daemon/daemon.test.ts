@@ -234,7 +234,7 @@ describe('runDaemon', () => {
     await stop(r);
   });
 
-  it('50 step rolls re-arm the capture filter every K-1 steps (on the next turn), with no gap', async () => {
+  it('50 step rolls re-arm the capture filter at every step (on the next turn) to exactly T-1..T+1', async () => {
     const r = await start();
     const f = r.fixture;
     const step = timeStep(NOW, 30);
@@ -246,8 +246,8 @@ describe('runDaemon', () => {
     const filtersBefore = r.source.filters.length;
     for (let t = step + 1; t <= step + 50; t++) {
       const boundary = stepStartMs(t, 30);
-      // At the boundary the filter in force is still the old one: it must hold step t's ports.
-      assert.ok(covers(r.source.filter!, [t - 1, t, t + 1]), `old filter at the boundary of step ${t}`);
+      // At the boundary the filter in force is still the old one: it holds step t-1's ports.
+      assert.ok(covers(r.source.filter!, [t - 2, t - 1, t]), `old filter at the boundary of step ${t}`);
       // A client at the very end of step t-1 knocks on that step's port; it arrives at the boundary.
       r.source.push(
         f.udp(f.knock('alice', boundary - 11), boundary - 11, { dstPort: portAt(t - 1) }),
@@ -255,10 +255,15 @@ describe('runDaemon', () => {
       );
       await new Promise((resolve) => setImmediate(resolve));
       assert.ok(covers(r.source.filter!, [t - 1, t, t + 1]), `filter in step ${t}`);
+      assert.equal(filterKnockPorts(r.source.filter!).length, new Set([t - 1, t, t + 1].map(portAt)).size);
       assert.equal(r.source.filter, r.daemon.pipeline.filter);
     }
     const switches = r.source.filters.length - filtersBefore;
-    assert.equal(switches, Math.floor(50 / (FILTER_HORIZON_STEPS - 1)), `${switches} filter switches`);
+    assert.equal(
+      switches,
+      Math.floor(50 / Math.max(1, FILTER_HORIZON_STEPS - 1)),
+      `${switches} filter switches`,
+    );
     assert.equal(r.log.records().filter((l) => l.msg === 'capture filter re-armed').length, switches);
     await r.daemon.pipeline.idle();
     assert.equal(granted(r.firewall).length, 50, 'every knock to the old step port, after the roll');
@@ -278,7 +283,7 @@ describe('runDaemon', () => {
     };
     const before = r.source.filters.length;
     // Roll to the first re-arm.
-    const t = step + FILTER_HORIZON_STEPS - 1;
+    const t = step + Math.max(1, FILTER_HORIZON_STEPS - 1);
     const at = stepStartMs(t, 30) + 5;
     r.source.push(f.udp(new Uint8Array(3), at), at);
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
-// The capture filter spans the steps T-1 .. T+K and is re-armed about every K-1 steps; the
-// pipeline still accepts SPA knocks on the ports of T-1, T, T+1 only (docs/protocol.md §7).
+// The capture filter spans the steps T-1 .. T+K: by default K = 1, exactly the watched ports,
+// re-armed at every step; a wider K re-arms every K-1 steps. The pipeline accepts SPA knocks on
+// the ports of T-1, T, T+1 only (docs/protocol.md §7).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stepStartMs, timeStep } from '@spa/shared';
@@ -44,12 +45,13 @@ function countingVerify<T>(fn: () => T): { result: T; calls: number } {
   }
 }
 
-/** The horizon mechanism is tested with a wide K; the default (K = 2) re-arms every step. */
+/** The horizon mechanism is tested with a wide K; the default (K = 1) re-arms every step. */
 const WIDE = 20;
 
 describe('capture filter horizon: re-arming', () => {
   for (const k of [WIDE, 5, FILTER_HORIZON_STEPS]) {
-    it(`K = ${k}: ${SIMULATED_STEPS} steps re-arm every K-1 steps, and T-1..T+1 are admitted at every moment`, () => {
+    it(`K = ${k}: ${SIMULATED_STEPS} steps re-arm every max(1, K-1) steps, and the watched ports are admitted`, () => {
+      const every = Math.max(1, k - 1);
       const r = rig(k === FILTER_HORIZON_STEPS ? {} : { filterHorizonSteps: k });
       const f = r.fixture;
       let armedAt = S;
@@ -58,8 +60,9 @@ describe('capture filter horizon: re-arming', () => {
       const switches: number[] = [];
       for (let t = S + 1; t <= S + SIMULATED_STEPS; t++) {
         // Up to and exactly at the boundary (before the roll, and before a switch lands) the
-        // filter in force holds what both step t-1 and step t need.
-        assertCovers(f, inForce, [t - 2, t - 1, t, t + 1], `boundary of step ${t}, old filter`);
+        // filter in force holds what step t-1 needs, and with K > 1 also step t's T+1.
+        const old = k === 1 ? [t - 2, t - 1, t] : [t - 2, t - 1, t, t + 1];
+        assertCovers(f, inForce, old, `boundary of step ${t}, old filter`);
         const before = r.filters.length;
         assert.equal(r.pipeline.roll(stepStartMs(t, 30)), true);
         assert.deepEqual(
@@ -81,13 +84,15 @@ describe('capture filter horizon: re-arming', () => {
           }
         }
         assertCovers(f, inForce, [t - 1, t, t + 1], `step ${t}, new filter`);
+        if (k === 1)
+          assert.deepEqual(filterKnockPorts(inForce), portsOf(f, t - 1, t + 1), 'exactly the watched ports');
         assert.equal(r.pipeline.filter, inForce);
         assert.deepEqual(r.pipeline.filterSteps, { from: armedAt - 1, until: armedAt + k });
       }
-      assert.equal(switches.length, Math.floor(SIMULATED_STEPS / (k - 1)), `switches at ${switches}`);
+      assert.equal(switches.length, Math.floor(SIMULATED_STEPS / every), `switches at ${switches}`);
       assert.deepEqual(
         switches,
-        switches.map((_, i) => S + (i + 1) * (k - 1)),
+        switches.map((_, i) => S + (i + 1) * every),
       );
     });
   }
@@ -123,10 +128,10 @@ describe('capture filter horizon: re-arming', () => {
     assert.deepEqual([...r.pipeline.watchedPorts], [62201]);
   });
 
-  it('K must leave room: 2 to 30 steps (at most 32 SPA ports in the filter)', () => {
+  it('K: 1 to 30 steps (at most 32 SPA ports in the filter)', () => {
     const config = rig().fixture.config;
     const key = new Uint8Array(32);
-    for (const bad of [0, 1, 1.5, 31, Number.NaN])
+    for (const bad of [0, 1.5, 31, Number.NaN])
       assert.throws(() => new FilterHorizon(config, key, bad), RangeError, String(bad));
     const widest = new FilterHorizon(config, key, 30);
     assert.equal(widest.roll(S), true);

@@ -28,4 +28,5 @@ export {
   type FwknopDigest,
   type FwknopMessageType,
   type FwknopPlainDigest,
+  MAX_WIRE_LENGTH as FWKNOP_MAX_WIRE_LENGTH,
 } from './wire.js';
