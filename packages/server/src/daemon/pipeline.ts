@@ -195,7 +195,7 @@ export class KnockPipeline {
     const reason = this.#route(p, atMs);
     if (reason !== undefined) {
       this.counters.add(reason);
-      this.#rejectLog.reject(reason, p.srcAddress, p.dstPort, atMs);
+      this.#rejectLog.reject(reason, p, atMs);
     }
   }
 

@@ -18,8 +18,15 @@ export class RejectLog {
     this.#perSecond = perSecond;
   }
 
-  /** Log one rejection at debug level if the level is on and the budget allows. */
-  reject(reason: string, source: string, port: number, nowMs: number): void {
+  /**
+   * Log one rejection at debug level if the level is on and the budget allows. The packet's
+   * source address is read (and so formatted, capture/frame-packet.ts) only for a logged line.
+   */
+  reject(
+    reason: string,
+    packet: { readonly srcAddress: string; readonly dstPort: number },
+    nowMs: number,
+  ): void {
     if (!this.#log.isLevelEnabled('debug')) return;
     const second = Math.floor(nowMs / 1000);
     if (second !== this.#second) {
@@ -33,6 +40,9 @@ export class RejectLog {
       return;
     }
     this.#used++;
-    this.#log.debug({ reason, packet: { source, port } }, 'knock rejected');
+    this.#log.debug(
+      { reason, packet: { source: packet.srcAddress, port: packet.dstPort } },
+      'knock rejected',
+    );
   }
 }
