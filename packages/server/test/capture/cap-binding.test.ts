@@ -1,0 +1,171 @@
+// The patched `cap` (patches/cap@0.2.1.patch, docs/capture.md) on real interfaces, in two
+// throw-away network namespaces joined by a veth pair (needs root; CI runs as root):
+// A: spa-ca 192.0.2.1 (senders), B: spa-cb 192.0.2.2 (capture).
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const isRoot = process.getuid?.() === 0;
+const inCI = process.env.CI === 'true';
+const TAG = `${process.pid}-${randomBytes(3).toString('hex')}`;
+const NS_A = `spa-capa-${TAG}`;
+const NS_B = `spa-capb-${TAG}`;
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CHILD = join(HERE, '_cap-child.js');
+/** flood.c from the bench (not built by tsc: read from the source tree). */
+const FLOOD_SOURCE = join(HERE, '../../../../../test/lab/src/bench/flood.c');
+
+/** The lab's compileC, without importing across packages. */
+function compileC(source: string, out: string): string {
+  const r = spawnSync('gcc', ['-O2', '-Wall', '-o', out, source], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`gcc ${source}: ${r.error ? String(r.error) : r.stderr}`);
+  return out;
+}
+
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+let ready = false;
+function needsNamespace(t: { skip(msg: string): void }): boolean {
+  if (ready) return true;
+  const why = isRoot
+    ? 'namespace setup failed (see before hook)'
+    : 'needs root: real libpcap in network namespaces';
+  if (inCI) assert.fail(`${why} (CI=true, not skipping)`);
+  t.skip(`SKIPPED LOUDLY: ${why}`);
+  return false;
+}
+
+function runChild(args: string[], timeout: number): Record<string, number> {
+  const r = spawnSync('ip', ['netns', 'exec', NS_B, process.execPath, '--expose-gc', CHILD, ...args], {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, CAP_SENDER_NS: NS_A },
+  });
+  assert.equal(r.signal, null, `child killed by ${r.signal}; stderr: ${r.stderr}`);
+  assert.equal(r.status, 0, `child exited ${r.status}; stderr: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
+}
+
+describe('patched cap on real interfaces (network namespaces)', () => {
+  before(() => {
+    if (!isRoot) return;
+    ip('netns', 'add', NS_A);
+    ip('netns', 'add', NS_B);
+    ip('-n', NS_A, 'link', 'add', 'spa-ca', 'type', 'veth', 'peer', 'name', 'spa-cb', 'netns', NS_B);
+    ip('-n', NS_A, 'addr', 'add', '192.0.2.1/24', 'dev', 'spa-ca');
+    ip('-n', NS_B, 'addr', 'add', '192.0.2.2/24', 'dev', 'spa-cb');
+    for (const [ns, dev] of [
+      [NS_A, 'spa-ca'],
+      [NS_B, 'spa-cb'],
+      [NS_A, 'lo'],
+      [NS_B, 'lo'],
+    ] as const)
+      ip('-n', ns, 'link', 'set', dev, 'up');
+    ready = true;
+  });
+
+  after(() => {
+    if (!isRoot) return;
+    spawnSync('ip', ['netns', 'del', NS_A]);
+    spawnSync('ip', ['netns', 'del', NS_B]);
+  });
+
+  test('1,000 setFilter calls while frames stream: no matching frame lost or doubled, no other delivered', (t) => {
+    if (!needsNamespace(t)) return;
+    const r = runChild(['setfilter-stream'], 120_000);
+    t.diagnostic(JSON.stringify(r));
+    assert.ok(r.sent! > 0 && r.duringCalls! > 0, 'the sender streamed during the calls');
+    assert.equal(r.missing, 0, `${r.missing} of ${r.sent} matching frames lost`);
+    assert.equal(r.twice, 0, 'a matching frame delivered twice');
+    assert.equal(r.received, r.sent);
+    assert.equal(r.nonMatching, 0, 'a frame no filter admits was delivered');
+  });
+
+  test('10,000 open/close cycles with GC in one process: no crash, RSS growth ≤ 1 MB', (t) => {
+    if (!needsNamespace(t)) return;
+    const r = runChild(['gc-cycles', '10000'], 600_000);
+    t.diagnostic(JSON.stringify(r));
+    assert.equal(r.cycles, 10_000);
+    assert.ok(r.collected! >= 9_000, `only ${r.collected} Cap objects were garbage-collected`);
+    assert.ok(r.rssGrowthKiB! <= 1024, `RSS grew ${r.rssGrowthKiB} KiB`);
+  });
+
+  // The timer's lateness is compared with a control process (same namespace, same timer, no
+  // capture) measured during the same flood: on the shared 2-core machine the scheduler alone
+  // makes a 10 ms timer 50-120 ms late at times (measured under load 13), so "the capture delays
+  // the timer by at most 50 ms" is asserted as capture worst ≤ control worst + 50 ms. Upstream
+  // cap (drain the ring in one callback) held the loop for the whole flood (hundreds of ms to
+  // seconds, docs/capture.md).
+  test('a 100k pps flood at a filtered port does not delay a 10 ms timer by more than 50 ms', async (t) => {
+    if (!needsNamespace(t)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'spa-cap-flood-'));
+    try {
+      const flood = compileC(FLOOD_SOURCE, join(dir, 'flood'));
+      const port = 45100;
+      const floodMs = 3000;
+      const start = (extra: string[]) => {
+        const child = spawn('ip', [
+          'netns',
+          'exec',
+          NS_B,
+          process.execPath,
+          CHILD,
+          'flood-timer',
+          `${port}`,
+          `${floodMs}`,
+          ...extra,
+        ]);
+        const state = { out: '' };
+        child.stdout.on('data', (d: Buffer) => {
+          state.out += d.toString();
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+        return { state, exited };
+      };
+      const capture = start([]);
+      const control = start(['control']);
+      for (
+        let i = 0;
+        i < 500 && !(capture.state.out.includes('ready') && control.state.out.includes('ready'));
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 20));
+      assert.ok(
+        capture.state.out.includes('ready') && control.state.out.includes('ready'),
+        'children did not start',
+      );
+      const args = ['--dst', '192.0.2.2', '--port', `${port}`, '--size', '336', '--rate', '100000'];
+      const sent = spawnSync(
+        'ip',
+        ['netns', 'exec', NS_A, flood, ...args, '--duration-ms', `${floodMs}`, '--max-packets', '400000'],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      assert.equal(sent.status, 0, sent.stderr);
+      assert.equal(await capture.exited, 0);
+      assert.equal(await control.exited, 0);
+      type Timer = { frames: number; worstLateMs: number; p99LateMs: number };
+      const last = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Timer;
+      const f = JSON.parse(sent.stdout.trim().split('\n').at(-1)!) as { sent: number; rate: number };
+      const r = last(capture.state.out);
+      const c = last(control.state.out);
+      t.diagnostic(JSON.stringify({ flood: f, capture: r, control: c }));
+      assert.ok(f.rate >= 50_000, `the flood reached only ${Math.round(f.rate)} pps`);
+      assert.ok(r.frames >= 10_000, `the capture saw only ${r.frames} frames`);
+      assert.ok(
+        r.worstLateMs <= c.worstLateMs + 50,
+        `a 10 ms timer was ${r.worstLateMs} ms late (control without capture: ${c.worstLateMs} ms)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
