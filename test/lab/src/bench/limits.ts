@@ -40,6 +40,9 @@ export const LIMITS = {
     'and then stays flat apart from those peaks. A smaller buffer trades flood slack for memory; re-arming ' +
     'less often (the filter horizon K in filter-horizon.ts) removes most peaks but lets stale ports reach ' +
     'user space; a libpcap binding with pcap_setfilter and a short snapshot length would remove both.',
+  rolls:
+    'Each roll rebuilds the step tables and re-arms the capture filter in place (pcap_setfilter on the one ' +
+    'handle); growth here would be a leak in those.',
   scaling:
     'The lookup is one Map probe whatever the number of clients; a larger table only costs cache misses. ' +
     'A flat open-addressing table of the 48-bit keys would lift it.',

@@ -31,6 +31,8 @@ export interface BenchOptions {
   configLoadClients: number;
   /** Runs of `spa-client open --no-wait`. */
   startupRuns: number;
+  /** Step rolls of the daemon (simulated clock) for the memory-after-rolls figure (4b). */
+  stepRolls: number;
   /** Seconds each grant lasts (both systems). */
   grantSeconds: number;
 }
@@ -51,6 +53,7 @@ export const FULL: Omit<BenchOptions, 'outDir'> = {
   scalingPackets: 20_000,
   configLoadClients: 10_000,
   startupRuns: 30,
+  stepRolls: 10_000,
   grantSeconds: 3,
 };
 
@@ -70,5 +73,6 @@ export const QUICK: Omit<BenchOptions, 'outDir'> = {
   scalingPackets: 500,
   configLoadClients: 100,
   startupRuns: 2,
+  stepRolls: 200,
   grantSeconds: 3,
 };

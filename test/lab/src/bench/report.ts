@@ -108,10 +108,9 @@ export function anomalies(r: BenchResults): string[] {
   ];
   if (doubled.length) {
     out.push(
-      `spa counted more packets than were sent (${doubled.join('; ')}): at a step roll the new capture handle ` +
-        'overlaps the old one for 1.5 s, and under a flood packets matching both filters are delivered twice ' +
-        '(the overlap de-duplication remembers only its first 128 packets). A legit knock read twice is then refused as ' +
-        'a replay the second time, harmlessly, but the daemon does the work twice during the overlap.',
+      `spa counted more packets than were sent (${doubled.join('; ')}): the capture keeps one handle and ` +
+        'changes its filter in place, so no packet is delivered twice by the capture; look for another sender ' +
+        'in the lab or a counter read at the wrong moment.',
     );
   }
   return out;

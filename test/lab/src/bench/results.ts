@@ -124,5 +124,17 @@ export interface BenchResults {
   configLoad: ConfigLoadResult | undefined;
   startup: StartupResult | undefined;
   /** Things that went wrong or were skipped, in words. */
+  /** 4b: RSS of the daemon before and after `rolls` step rolls (rolls.ts). */
+  stepRolls?: StepRollsResult;
   notes: string[];
+}
+
+export interface StepRollsResult {
+  rolls: number;
+  /** RSS after a warm-up of 200 rolls, after GC. */
+  warmMb: number;
+  /** RSS after the rolls, after GC. */
+  endMb: number;
+  /** Wall time per roll (tables, filter, re-arm). */
+  rollMs: number;
 }

@@ -24,6 +24,7 @@ import { readRssMb } from './proc-stats.js';
 import { writeReport } from './report.js';
 import type { BenchResults } from './results.js';
 import { startRig } from './rig.js';
+import { stepRollsPhase } from './rolls.js';
 import { configLoadPhase, scalingPhase } from './scaling.js';
 import { startupPhase } from './startup.js';
 import { fmtMs } from './stats.js';
@@ -126,6 +127,8 @@ async function main(): Promise<number> {
         if (only.has('memory')) {
           log(`4. resident memory, idle and through a ${opts.memoryFloodMs / 1000} s flood`);
           results.memory = await memoryPhase(rig, opts, log, idleMb);
+          log(`4b. resident memory of the daemon through ${opts.stepRolls} step rolls (simulated clock)`);
+          results.stepRolls = await stepRollsPhase(rig, tmp, opts, log);
         }
         if (only.has('startup')) {
           log(`6. client start-up, ${opts.startupRuns} runs`);

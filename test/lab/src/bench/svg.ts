@@ -9,7 +9,7 @@ import { fmtMs, percentile } from './stats.js';
 import type { SystemName } from './system.js';
 
 const W = 920;
-const MEMORY_GOAL_MB = 80;
+const MEMORY_GOAL_MB = 60;
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 const COLOR: Record<SystemName, string> = { spa: '#1f6fb2', fwknop: '#c0392b' };
 const BAR: Record<Scenario, { color: string; label: string }> = {

@@ -1,0 +1,70 @@
+/**
+ * Step 4b's measuring process, run as root in the server's namespace:
+ *   node --expose-gc rolls-child.js CONFIG STATE_DIR ROLLS
+ * The real daemon (Daemon.start with the bench's config, its real libpcap capture on the
+ * configured interface) with a simulated clock and no firewall (a null backend: the rolls do
+ * not touch it). Each roll is what the step timer does, `pipeline.roll(now)`, and the daemon
+ * re-arms the capture filter on the next turn; ROLLS steps take seconds instead of ROLLS × 30 s.
+ * Prints one JSON line: RSS after a warm-up and after the rolls (both after GC), in MB.
+ */
+import { createRequire } from 'node:module';
+
+const [configPath, stateDir, rollsArg] = process.argv.slice(2);
+const ROLLS = Number(rollsArg);
+const WARMUP = 200;
+const server = new URL('../../../../packages/server/', import.meta.url);
+const dist = (p: string) => new URL(`dist/src/${p}`, server).href;
+
+type Logger = { level: string };
+const pino = createRequire(new URL('package.json', server))('pino') as (o: object) => Logger;
+const { Daemon } = (await import(dist('daemon/daemon.js'))) as {
+  Daemon: {
+    start(
+      o: object,
+    ): Promise<{ pipeline: { roll(ms: number): boolean; step: number }; stop(): Promise<void> }>;
+  };
+};
+const { loadConfig } = (await import(dist('config/load.js'))) as {
+  loadConfig: (p: string) => { stepSeconds: number } & Record<string, unknown>;
+};
+
+const config = { ...loadConfig(configPath!), stateDir };
+let now = Date.now();
+const firewall = {
+  name: 'none',
+  start: async () => {},
+  grant: async () => {},
+  list: async () => [],
+  revoke: async () => 0,
+  stop: async () => {},
+};
+const daemon = await Daemon.start({
+  configPath,
+  logger: pino({ level: 'warn' }),
+  deps: { clock: { now: () => now }, firewall, loadConfig: () => config },
+});
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const turn = () => new Promise((r) => setImmediate(r));
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return process.memoryUsage().rss / 2 ** 20;
+};
+const roll = async (n: number) => {
+  for (let i = 0; i < n; i++) {
+    now += config.stepSeconds * 1000;
+    daemon.pipeline.roll(now);
+    await turn(); // the re-arm (setImmediate) runs
+  }
+};
+await roll(WARMUP);
+const warmMb = await settle();
+const started = performance.now();
+await roll(ROLLS);
+const rollMs = (performance.now() - started) / ROLLS;
+const endMb = await settle();
+await daemon.stop();
+process.stdout.write(`${JSON.stringify({ rolls: ROLLS, warmMb, endMb, rollMs })}\n`);
+process.exit(0);
