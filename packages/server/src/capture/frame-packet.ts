@@ -10,7 +10,7 @@
 // new slab replaces a full one. A kept packet keeps its slab (SLAB_BYTES) alive.
 
 import { formatIpv4 } from '@spa/shared';
-import { ipv6Text } from './_address-text.js';
+import { ipv6Text } from './address-text.js';
 import type { CapturedPacket } from './frame.js';
 
 const SLAB_BYTES = 64 * 1024;
