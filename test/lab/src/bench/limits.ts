@@ -18,31 +18,32 @@ export const LIMITS = {
     'Packets to an unwatched port are dropped by the kernel BPF filter and never reach the daemon, so a miss ' +
     'here means the machine itself was saturated: the flood sender, the kernel and both daemons share 2 cores.',
   current:
-    'Every forged packet at a watched port costs the daemon a wake-up, a native→JavaScript callback, a few ' +
-    'typed-array allocations, one HChaCha20 and one Map lookup, all on one JavaScript thread. When the flood ' +
-    'outruns that, the kernel ring overflows and drops packets, the legit knock among them ("daemon saw" in ' +
-    'the table is the share of the flood the daemon read). Cheaper packets (see goal 3) raise the rate it ' +
-    'absorbs; an in-kernel pre-check of the masked lookup tag (XDP/eBPF with the header key) would drop ' +
-    'forged packets before they reach the daemon at all.',
+    'Every forged packet at a watched port costs the daemon its share of a wake-up and batch call, the ' +
+    'parse, one HChaCha20 and one Map lookup, all on one JavaScript thread. At most 256 frames are read ' +
+    'per wake-up (the timers keep running); when the flood outruns the daemon, or the daemon is off the ' +
+    'CPU for longer than the 4 MiB ring (~2,000 frames, ~20 ms at 100k/s) lasts, the kernel drops frames, ' +
+    'the legit knock among them ("daemon saw" in the table is the share of the flood it read). On the ' +
+    'shared 2-core machine the flood sender, the kernel and both daemons compete for the CPUs. A larger ring ' +
+    '(bufferBytes) buys slack for memory; an in-kernel pre-check of the masked lookup tag (XDP/eBPF with ' +
+    'the header key) would drop forged packets before they reach the daemon at all.',
   cpu:
-    'perf of the daemon under a 20,000/s flood: the checks themselves (HChaCha20 unmask + Map probe) are ' +
-    '~1 µs (step 5); the rest is per-packet overhead around them: context switches (immediate mode wakes ' +
-    "the loop for few packets at a time), cap's native→JavaScript callback per frame, and typed arrays and " +
-    'strings made per frame (subarray, DataView, the source address as text). Per packet the cost falls as ' +
-    'the rate rises (more packets per wake-up). Handing frames to JavaScript in batches, parsing into ' +
-    'preallocated buffers and formatting addresses only for packets that verify would lift it.',
+    'What is left per forged packet: the checks themselves (HChaCha20 unmask + Map probe, ~1 µs, step 5), ' +
+    'the parse into a packet object with its payload copy (the address text is no longer made), and the ' +
+    'share of each wake-up: at 1,000/s every packet wakes the daemon on its own (immediate mode), which is ' +
+    'why the cost per packet is highest there and falls with the rate as batches fill. Parsing into one ' +
+    'reused packet object, and checking the lookup tag before any object is made, would lift it further.',
   memory:
-    'An idle daemon (smaps): ~39 MB are the pages of the node binary itself (any Node program has them), ' +
-    "~20 MB the capture ring (libpcap's mmap ring for the 10 MiB buffer the daemon asks for; with cap's " +
-    'fixed 65535-byte snapshot length each slot is 64 KiB) and ~17 MB heap. The peaks 30 s apart are the ' +
-    'step rolls: cap has no setfilter, so a new filter is a new handle, with a ring of its own, overlapping ' +
-    'the old one for 1.5 s. Under the flood RSS rises by ~5 MB (the JavaScript heap at its working size) ' +
-    'and then stays flat apart from those peaks. A smaller buffer trades flood slack for memory; re-arming ' +
-    'less often (the filter horizon K in filter-horizon.ts) removes most peaks but lets stale ports reach ' +
-    'user space; a libpcap binding with pcap_setfilter and a short snapshot length would remove both.',
+    'An idle daemon: ~39 MB are the pages of the node binary itself (any Node program has them), the ' +
+    'capture ring is now 4 MiB (one handle, 1,826-byte snapshot length, ~2 KiB slots) instead of ~20 MB, ' +
+    'and the rest is the JavaScript heap and its committed but unused pages. There are no step-roll peaks ' +
+    'any more (the filter changes in place). Below 60 MB would need a smaller heap (V8 flags such as ' +
+    '--max-semi-space-size) or a smaller ring (less flood slack).',
   rolls:
-    'Each roll rebuilds the step tables and re-arms the capture filter in place (pcap_setfilter on the one ' +
-    'handle); growth here would be a leak in those.',
+    'Each roll rebuilds the step tables and re-arms the capture filter in place (setFilter on the one ' +
+    'handle). RSS rises over the first ~8,000 rolls as V8 grows its heap to a working size (committed ' +
+    '~40 MB for ~7 MB live; the same without any capture, ROLLS_SOURCE=none) and then stays flat; ' +
+    'setFilter itself keeps ~80 bytes per call (libpcap, measured over 50,000 calls). Growth over the ' +
+    'second half beyond 1 MB would be a leak in the roll.',
   scaling:
     'The lookup is one Map probe whatever the number of clients; a larger table only costs cache misses. ' +
     'A flat open-addressing table of the 48-bit keys would lift it.',

@@ -137,4 +137,8 @@ export interface StepRollsResult {
   endMb: number;
   /** Wall time per roll (tables, filter, re-arm). */
   rollMs: number;
+  /** RSS after GC at every tenth of the rolls. */
+  series: number[];
+  /** The JavaScript heap's committed size at the end. */
+  heapTotalMb: number;
 }

@@ -38,10 +38,18 @@ const firewall = {
   revoke: async () => 0,
   stop: async () => {},
 };
+// ROLLS_SOURCE=none: no capture at all (a source that drops everything), to tell the capture's
+// share of any growth from the rest of the roll.
+const noSource = { start: () => {}, setFilter: () => {}, stop: () => {} };
 const daemon = await Daemon.start({
   configPath,
   logger: pino({ level: 'warn' }),
-  deps: { clock: { now: () => now }, firewall, loadConfig: () => config },
+  deps: {
+    clock: { now: () => now },
+    firewall,
+    loadConfig: () => config,
+    ...(process.env.ROLLS_SOURCE === 'none' ? { source: noSource } : {}),
+  },
 });
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const turn = () => new Promise((r) => setImmediate(r));
@@ -62,9 +70,20 @@ const roll = async (n: number) => {
 await roll(WARMUP);
 const warmMb = await settle();
 const started = performance.now();
-await roll(ROLLS);
+/** RSS (after GC) every tenth of the run, and the JavaScript heap's committed size at the end. */
+const series: number[] = [];
+for (let done = 0; done < ROLLS; ) {
+  const n = Math.min(Math.ceil(ROLLS / 10), ROLLS - done);
+  await roll(n);
+  done += n;
+  series.push(Math.round((await settle()) * 10) / 10);
+}
 const rollMs = (performance.now() - started) / ROLLS;
 const endMb = await settle();
+const { heapTotal, external } = process.memoryUsage();
 await daemon.stop();
-process.stdout.write(`${JSON.stringify({ rolls: ROLLS, warmMb, endMb, rollMs })}\n`);
+const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+process.stdout.write(
+  `${JSON.stringify({ rolls: ROLLS, warmMb, endMb, rollMs, series, heapTotalMb: mb(heapTotal), externalMb: mb(external) })}\n`,
+);
 process.exit(0);

@@ -27,7 +27,7 @@ export async function stepRollsPhase(
   if (r.code !== 0) throw new Error(`step rolls failed (${r.code}): ${r.stderr}`);
   const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as StepRollsResult;
   log(
-    `   ${result.rolls} rolls: RSS ${result.warmMb.toFixed(1)} → ${result.endMb.toFixed(1)} MB ` +
+    `   ${result.rolls} rolls: RSS ${result.warmMb.toFixed(1)} → ${result.endMb.toFixed(1)} MB, by tenths ${result.series.join(' ')} ` +
       `(${(result.endMb - result.warmMb >= 0 ? '+' : '') + (result.endMb - result.warmMb).toFixed(2)} MB), ${result.rollMs.toFixed(2)} ms per roll`,
   );
   return result;
