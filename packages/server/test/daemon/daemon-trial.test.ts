@@ -19,6 +19,7 @@ import {
 } from '../../src/daemon/trial.js';
 import { FakeFirewall } from '../../src/firewall/fake.js';
 import type { GuardedPort } from '../../src/firewall/firewall.js';
+import { FirewallError } from '../../src/firewall/firewall.js';
 import { Fixture } from '../../src/fuzz/fixture.js';
 import { memoryLog, NOW, stateDir } from './_harness.js';
 
@@ -152,6 +153,27 @@ describe('daemon: run --trial', () => {
         .at(-1)
         ?.every((p) => p.trialSeconds === 30 + TRIAL_KERNEL_MARGIN_SECONDS),
     );
+  });
+
+  it('the rollback is logged only once the firewall applied it: a failed apply says so and is retried', async () => {
+    const r = await start(5);
+    r.firewall.failNext('start', new FirewallError('firewall-failed', 'boom'));
+    r.clock.now += 5000;
+    await sleep(TRIAL_TICK_MS * 2 + 50);
+    await r.daemon.settled();
+    assert.equal(r.daemon.trial?.state, 'rolled-back');
+    const notConfirmed = () => r.log.records().findIndex((l) => /^TRIAL NOT CONFIRMED/.test(String(l.msg)));
+    assert.equal(notConfirmed(), -1, 'no "removed the guard" while the guard is still up');
+    const failed = r.log
+      .records()
+      .find((l) => /could not be updated after a trial; retrying/.test(String(l.msg)));
+    assert.equal(failed?.trialOutcome, 'not confirmed (no-knock)');
+    // The retry (GUARD_RETRY_MS later) applies it; only then the rollback is announced.
+    const deadline = Date.now() + 5000;
+    while (notConfirmed() < 0 && Date.now() < deadline) await sleep(50);
+    assert.deepEqual(starts(r.firewall).at(-1), []);
+    const applied = r.log.records().findIndex((l) => l.msg === 'guard applied');
+    assert.ok(applied >= 0 && notConfirmed() > applied, 'announced after the guard was applied');
   });
 
   it('a knock without a new connection: reason no-connection, naming the address', async () => {
