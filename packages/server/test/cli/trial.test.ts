@@ -55,17 +55,38 @@ describe('--trial', () => {
   });
 
   test('reload --trial writes the request (0600) for the daemon, then signals it', async () => {
-    // A stand-in daemon: a node process that survives SIGHUP and says when it got one.
+    // A stand-in daemon: a node process that survives SIGHUP and says when it got one. It says
+    // "ready" once its handler is in place: a SIGHUP before that would kill it (a fixed 200 ms
+    // wait here failed on a loaded machine, issue 17).
     const child = spawn(process.execPath, [
       '-e',
-      "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); setTimeout(() => {}, 20000);",
+      "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); console.log('ready'); setTimeout(() => {}, 20000);",
     ]);
+    const lines: string[] = [];
+    const waiters = new Set<() => void>();
+    child.stdout.on('data', (d: Buffer) => {
+      lines.push(...String(d).split('\n').filter(Boolean));
+      for (const w of waiters) w();
+    });
+    const line = (want: string) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no "${want}" from the stand-in within 15 s`)),
+          15_000,
+        );
+        const check = () => {
+          if (!lines.includes(want)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(want);
+        };
+        waiters.add(check);
+        check();
+      });
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      await line('ready');
       writeFileSync(join(state, 'spa-server.pid'), `${child.pid}\n`);
-      const got = new Promise<string>((resolve) =>
-        child.stdout.once('data', (d: Buffer) => resolve(String(d))),
-      );
+      const got = line('hup');
       const r = await runCli(['reload', '--trial', '90s', '--config', good]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /sent SIGHUP/);
