@@ -5,11 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encodeSecret, parseCidr, SECRET_LENGTH } from '@spa/shared';
-import { parseExpiry } from '../config/clients.js';
-import { addClientText } from '../config/edit.js';
-import type { Table } from '../config/fields.js';
-import { clientProfileUri } from '../config/profile.js';
-import { NAME_PATTERN } from '../config/sections.js';
+import type { Table } from '../config/index.js';
+import { addClientText, clientProfileUri, NAME_PATTERN, parseExpiry } from '../config/index.js';
 import { commitEdit, RELOAD_HINT, readCurrent } from './edit-config.js';
 import { CliError, UsageError } from './errors.js';
 import type { Io } from './io.js';

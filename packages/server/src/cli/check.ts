@@ -5,8 +5,7 @@
  * Warnings are lockout risks (_probes.ts): no out-of-band access noted, a service fewer than
  * two usable clients can open, on_stop = "remove".
  */
-import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig } from '../config/index.js';
 import type { ClientStanding, ServerConfig } from '../config/types.js';
 import { EXIT } from './errors.js';
 import type { Io } from './io.js';

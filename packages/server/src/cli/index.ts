@@ -4,7 +4,7 @@
  * (commands/_errors.ts): 0 ok, 1 runtime failure, 2 configuration error, 64 usage error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, FIREWALL_BACKENDS } from '../config/schema.js';
+import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, FIREWALL_BACKENDS } from '../config/index.js';
 import { addClient } from './add-client.js';
 import { check } from './check.js';
 import { describeError, EXIT, exitCodeOf } from './errors.js';

@@ -1,6 +1,7 @@
 /** `spa-server list-clients`: names, services, expiry and state. Never keys. */
 import type { ClientStanding } from '../config/types.js';
 import { readCurrent } from './edit-config.js';
+import { table } from './format.js';
 import type { Io } from './io.js';
 
 export interface ClientRow {
@@ -26,19 +27,6 @@ export function clientRow(c: ClientStanding, nowMs: number, kind: ClientRow['kin
     state: c.revoked ? 'revoked' : expired ? 'expired' : 'active',
     allowedSources: c.allowedSources.length,
   };
-}
-
-/** Columns padded to their widest cell. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export function listClients(opts: { configPath: string; json?: boolean; now?: () => number }, io: Io): void {

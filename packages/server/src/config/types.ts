@@ -13,6 +13,7 @@ import type {
   SequenceSpec,
   TimeWindow,
 } from '@spa/shared';
+import type { FIREWALL_BACKENDS, LOG_LEVELS } from './schema.js';
 
 export interface ServiceDef {
   readonly name: string;
@@ -34,7 +35,7 @@ export interface ClientStanding {
 
 export interface ClientDef extends ClientStanding {
   readonly secret: Uint8Array;
-  /** Derived on first use, then kept (config/_clients.ts LazyClientKeys): loading stays fast with many clients. */
+  /** Derived on first use, then kept (config/clients.ts LazyClientKeys): loading stays fast with many clients. */
   readonly keys: ClientKeys;
 }
 
@@ -72,7 +73,9 @@ export interface PolicyConfig {
   readonly allowedSources: readonly Cidr[];
 }
 
-export type FirewallBackend = 'nftables' | 'iptables' | 'command' | 'dry-run';
+/** The closed sets are spelled once, as the schema's lists (config/schema.ts). */
+export type FirewallBackend = (typeof FIREWALL_BACKENDS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface FirewallConfig {
   readonly backend: FirewallBackend;
@@ -115,7 +118,7 @@ export interface ServerConfig {
   readonly clients: ReadonlyMap<string, ClientDef>;
   /** Clients of the stock fwknop client ([fwknop], [fwknop_clients.NAME]). */
   readonly fwknop: FwknopConfig;
-  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  readonly logLevel: LogLevel;
 }
 
 export type { PortRange };

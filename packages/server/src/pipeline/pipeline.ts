@@ -26,14 +26,12 @@
  */
 import { deriveServerKeys, fwknopReplayId, parseIp, timeStep, toHex } from '@spa/shared';
 import type { Logger } from 'pino';
-import type { CapturedPacket } from '../capture/frame.js';
-import type { CaptureReject } from '../capture/packet-source.js';
+import type { CapturedPacket, CaptureReject } from '../capture/index.js';
 import type { ClientStanding, ServerConfig } from '../config/types.js';
-import type { Firewall } from '../firewall/firewall.js';
-import { evaluateFwknopPolicy } from '../policy/fwknop-policy.js';
-import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/policy.js';
-import type { ReplayStore } from '../replay/replay-store.js';
-import { SequenceTracker } from '../sequence/tracker.js';
+import type { Firewall } from '../firewall/index.js';
+import { clientStanding, evaluateFwknopPolicy, evaluatePolicy, type PolicyGrant } from '../policy/index.js';
+import type { ReplayStore } from '../replay/index.js';
+import { SequenceTracker } from '../sequence/index.js';
 import { Counters } from './counters.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
 import type { KnockReject } from './reasons.js';

@@ -4,7 +4,7 @@
  * counters, logs, tests and docs use them.
  */
 import { FWKNOP_REASONS, type FwknopReason, REJECT_REASONS, type RejectReason } from '@spa/shared';
-import { POLICY_REASONS, type PolicyReason } from '../policy/reasons.js';
+import { POLICY_REASONS, type PolicyReason } from '../policy/index.js';
 
 export const DAEMON_REASONS = [
   'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits

@@ -6,9 +6,8 @@
  */
 import { deriveServerKeys, stepStartMs } from '@spa/shared';
 import type { ServerConfig } from '../config/types.js';
-import { SequenceCandidates } from '../sequence/candidates.js';
-import { FwknopVerifier } from '../verify/fwknop-verifier.js';
-import { KnockVerifier } from '../verify/knock-verifier.js';
+import { SequenceCandidates } from '../sequence/index.js';
+import { FwknopVerifier, KnockVerifier } from '../verify/index.js';
 import { watchedPorts } from './steps.js';
 
 export class StepTables {
