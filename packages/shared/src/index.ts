@@ -4,6 +4,7 @@
  */
 export * from './address.js';
 export * from './bytes.js';
+export * from './duration.js';
 export * from './errors.js';
 export * from './fwknop/index.js';
 export * from './keys.js';
