@@ -11,6 +11,7 @@ import type {
   L4Protocol,
   PortRange,
   SequenceSpec,
+  SshPublicKey,
   TimeWindow,
 } from '@spa/shared';
 
@@ -36,6 +37,10 @@ export interface ClientDef extends ClientStanding {
   readonly secret: Uint8Array;
   /** Derived on first use, then kept (config/_clients.ts LazyClientKeys): loading stays fast with many clients. */
   readonly keys: ClientKeys;
+  /** Two-factor: the SSH key that must sign every knock (docs/protocol.md §12). */
+  readonly sshKey?: SshPublicKey | undefined;
+  /** sk keys: the signature must carry the user-presence flag. */
+  readonly requireTouch?: boolean;
 }
 
 /**
@@ -70,6 +75,8 @@ export interface PolicyConfig {
   readonly requireLiteralAddress: boolean;
   /** Server-wide allowed source networks; empty = any. */
   readonly allowedSources: readonly Cidr[];
+  /** Every knock must carry a valid signature by its client's ssh_key (a client without one opens nothing). */
+  readonly requireSshKey?: boolean;
 }
 
 export type FirewallBackend = 'nftables' | 'iptables' | 'command' | 'dry-run';
@@ -116,6 +123,8 @@ export interface ServerConfig {
   /** Clients of the stock fwknop client ([fwknop], [fwknop_clients.NAME]). */
   readonly fwknop: FwknopConfig;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Things the file does that its reader should know (logged at start and reload, shown by `check`). */
+  readonly notices?: readonly string[];
 }
 
 export type { PortRange };
