@@ -7,14 +7,16 @@
  */
 import { checkSignedKnock, type KnockPayload, NONCE_LENGTH, type SignatureProblem } from '@spa/shared';
 import type { ClientDef, ServerConfig } from '../config/types.js';
-import type { KnockReject } from './reasons.js';
 import { type BudgetSettings, SignatureBudget } from './signature-budget.js';
+
+/** The reasons this step refuses with (listed with the others in pipeline/reasons.ts). */
+export type SignatureReject = 'signature' | 'signature-budget';
 
 export type SignatureVerdict =
   | { readonly ok: true; readonly signed: boolean }
   | {
       readonly ok: false;
-      readonly reason: KnockReject;
+      readonly reason: SignatureReject;
       readonly problem: SignatureProblem | 'no-key' | 'budget';
     };
 

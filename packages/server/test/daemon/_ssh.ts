@@ -1,2 +1,0 @@
-// Two-factor test keys: see src/fuzz/ssh-keys.ts.
-export { type TestSshKey, testSshKey } from '../../src/fuzz/ssh-keys.js';
