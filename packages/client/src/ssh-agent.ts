@@ -39,10 +39,17 @@ export class AgentError extends Error {
   }
 }
 
+/**
+ * How long a sign request may take (a security key waits for its touch). The knock's timestamp
+ * is signed, so it is taken before the touch: past the server's window (±30 s by default) the
+ * knock would arrive `stale`. 25 s keeps a slow touch inside the default window.
+ */
+export const AGENT_SIGN_TIMEOUT_MS = 25_000;
+
 export class SshAgent {
   constructor(
     readonly socketPath: string,
-    readonly timeoutMs = 60_000,
+    readonly timeoutMs = AGENT_SIGN_TIMEOUT_MS,
   ) {}
 
   async identities(): Promise<AgentIdentity[]> {
