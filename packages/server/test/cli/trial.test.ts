@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { TRIAL_REQUEST_FILE } from '../../src/trial/trial.js';
+import { TRIAL_REQUEST_FILE } from '../../src/trial/index.js';
 import { initArgs, runCli, spawnCli, tempDir } from './_cli.js';
 
 describe('--trial', () => {
@@ -55,38 +55,18 @@ describe('--trial', () => {
   });
 
   test('reload --trial writes the request (0600) for the daemon, then signals it', async () => {
-    // A stand-in daemon: a node process that survives SIGHUP and says when it got one. It says
-    // "ready" once its handler is in place: a SIGHUP before that would kill it (a fixed 200 ms
-    // wait here failed on a loaded machine, issue 17).
+    // A stand-in daemon: a node process that survives SIGHUP and says when it got one.
     const child = spawn(process.execPath, [
       '-e',
       "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); console.log('ready'); setTimeout(() => {}, 20000);",
     ]);
-    const lines: string[] = [];
-    const waiters = new Set<() => void>();
-    child.stdout.on('data', (d: Buffer) => {
-      lines.push(...String(d).split('\n').filter(Boolean));
-      for (const w of waiters) w();
-    });
-    const line = (want: string) =>
-      new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no "${want}" from the stand-in within 15 s`)),
-          15_000,
-        );
-        const check = () => {
-          if (!lines.includes(want)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(want);
-        };
-        waiters.add(check);
-        check();
-      });
     try {
-      await line('ready');
+      // Signal only once its handler is installed (a fixed wait lost that race on a busy machine).
+      await new Promise((r) => child.stdout.once('data', r));
       writeFileSync(join(state, 'spa-server.pid'), `${child.pid}\n`);
-      const got = line('hup');
+      const got = new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => resolve(String(d))),
+      );
       const r = await runCli(['reload', '--trial', '90s', '--config', good]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /sent SIGHUP/);
