@@ -120,9 +120,13 @@ export class Daemon {
     const configured = guardedPorts(config.services);
     // A trial with nothing to confirm it is refused before anything is touched.
     if (opts.trialSeconds !== undefined) checkTrialPorts(configured, 'the configured services have');
-    const store = ReplayStore.open(config.stateDir, config.window, clock.now());
+    const startedAt = clock.now();
+    const store = ReplayStore.open(config.stateDir, config.window, startedAt, {
+      monotonic: () => clock.monotonic(),
+      sequenceLiveMs: 3 * config.stepSeconds * 1000,
+    });
     const log = opts.logger.child({ component: 'daemon' });
-    log.info({ replay: store.loaded }, 'replay store loaded');
+    logStoreLoaded(log, store);
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
     let guardUp = false;
@@ -164,6 +168,7 @@ export class Daemon {
         },
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
+        monotonic: () => clock.monotonic(),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
           arm.knock = filter;
@@ -354,6 +359,27 @@ export class Daemon {
       this.#armStepTimer();
     }, delay);
   }
+}
+
+/**
+ * `replay store loaded` at info; a damaged store (replay/damage.ts) also at warn, with what
+ * was skipped and until when knocks and sequences are refused as `forgotten`.
+ */
+function logStoreLoaded(log: Logger, store: ReplayStore): void {
+  const loaded = store.loaded;
+  log.info({ replay: loaded }, 'replay store loaded');
+  if (!loaded.damage) return;
+  log.warn(
+    {
+      damage: loaded.damage,
+      skipped: loaded.skipped,
+      loadedKnocks: loaded.knocks,
+      loadedSequences: loaded.sequences,
+      refuseKnocksStampedBefore: new Date(store.knockFloorMs).toISOString(),
+      refuseSequencesBurnedUntil: new Date(store.sequenceFloorMs).toISOString(),
+    },
+    'replay store damaged: one-time ids may have been lost; knocks stamped before the start + max future skew are refused (forgotten)',
+  );
 }
 
 /** Attempts to re-arm the capture after a failure; the old filter still covers T+1 meanwhile. */

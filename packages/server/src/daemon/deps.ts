@@ -10,10 +10,9 @@ import { loadConfig } from '../config/load.js';
 import type { FirewallConfig, ServerConfig } from '../config/types.js';
 import type { Firewall } from '../firewall/firewall.js';
 import { createFirewall } from '../firewall/index.js';
+import type { Clock } from './clock.js';
 
-export interface Clock {
-  now(): number;
-}
+export { type Clock, systemClock } from './clock.js';
 
 /** What `process` offers for signals; tests pass an EventEmitter. */
 export interface SignalSource {
@@ -28,8 +27,6 @@ export interface DaemonDeps {
   readonly loadConfig: (path: string) => ServerConfig;
   readonly signals: SignalSource;
 }
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 export const defaultLoadConfig = loadConfig;
 
