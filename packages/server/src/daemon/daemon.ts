@@ -57,6 +57,12 @@ function composedFilter(arm: FilterArm): string {
 
 /** Past the step boundary before rolling, so the clock is surely in the new step. */
 const ROLL_MARGIN_MS = 2;
+/**
+ * The step timer also wakes at least this often to look at the wall clock: a step (back, or
+ * forward) is then followed by the tables and the capture filter within this long, even when the
+ * filter armed for the old time lets no packet through to trigger the roll.
+ */
+const CLOCK_CHECK_MS = 5_000;
 const DEFAULT_REPORT_MS = 60_000;
 
 export class Daemon {
@@ -343,12 +349,13 @@ export class Daemon {
   }
 
   /**
-   * Roll at every step boundary (the per-packet check covers a late or early timer). The
-   * capture filter is re-armed only when the roll says its horizon runs out.
+   * Roll at every step boundary (the per-packet check covers a late or early timer), and look
+   * at the clock every CLOCK_CHECK_MS in between (a step of the wall clock rolls back or forward
+   * at once). The capture filter is re-armed only when the roll says its horizon runs out.
    */
   #armStepTimer(): void {
     const now = this.#clock.now();
-    const delay = msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS;
+    const delay = Math.min(msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS, CLOCK_CHECK_MS);
     this.#stepTimer = setTimeout(() => {
       try {
         if (this.pipeline.roll(this.#clock.now()))
