@@ -77,6 +77,44 @@ describe('clock steps: replay protection does not depend on the wall clock movin
   });
 });
 
+describe('clock steps: burned one-time sequences', () => {
+  function send(r: ReturnType<typeof rig>, atMs: number, src?: string): void {
+    let t = atMs;
+    for (const k of r.fixture.sequence('alice', 'ssh', NOW)) {
+      r.pipeline.handle(r.fixture.sequencePacket(k, src), t);
+      t += 100;
+    }
+  }
+
+  it('+100 s for a moment, a roll that prunes, clock back: the completed sequence stays burned', async () => {
+    const mono = fakeMonotonic();
+    const r = rig({ store: { monotonic: mono.now }, monotonic: mono.now });
+    send(r, NOW);
+    mono.advance(500);
+    r.pipeline.roll(NOW + 100_000);
+    r.store.prune(NOW + 100_000);
+    mono.advance(500);
+    send(r, NOW + 1_000, '203.0.113.50');
+    await r.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1, 'only the original sequence');
+  });
+
+  it('set back past its hold after it was forgotten: refused as forgotten', async () => {
+    const mono = fakeMonotonic();
+    const r = rig({ store: { monotonic: mono.now }, monotonic: mono.now });
+    send(r, NOW);
+    mono.advance(600_000);
+    r.pipeline.roll(NOW + 600_000);
+    r.store.prune(NOW + 600_000);
+    assert.equal(r.store.isBurned('alice/ssh/' + timeStep(NOW, 30)), false, 'forgotten');
+    mono.advance(1000);
+    send(r, NOW + 1_000, '203.0.113.50');
+    await r.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1);
+    assert.equal(r.pipeline.counters.get('forgotten'), 1);
+  });
+});
+
 describe('clock steps: the tables and the capture filter follow the wall clock both ways', () => {
   it('a start 300 s ahead, then the clock corrected: the tables and filter roll back, the client opens', async () => {
     const mono = fakeMonotonic();
