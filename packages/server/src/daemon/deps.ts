@@ -3,6 +3,7 @@
  * where packets come from, where grants go, what time it is, how the configuration is read
  * and where signals come from.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/packet-source.js';
 import { PcapSource } from '../capture/pcap-source.js';
@@ -10,14 +11,22 @@ import { loadConfig } from '../config/load.js';
 import type { FirewallConfig, ServerConfig } from '../config/types.js';
 import type { Firewall } from '../firewall/firewall.js';
 import { createFirewall } from '../firewall/index.js';
-import type { Clock } from './clock.js';
-
-export { type Clock, systemClock } from './clock.js';
 
 /** What `process` offers for signals; tests pass an EventEmitter. */
 export interface SignalSource {
   on(signal: NodeJS.Signals, listener: () => void): unknown;
   off(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
+/**
+ * The daemon's two clocks: the wall clock (`now`: knock timestamps, steps, knock ports) and a
+ * monotonic one (`monotonic`: how long an id has been remembered; no clock step moves it).
+ */
+export interface Clock {
+  /** Wall clock, ms since the epoch. */
+  now(): number;
+  /** Monotonic clock, ms from an arbitrary origin. */
+  monotonic(): number;
 }
 
 export interface DaemonDeps {
@@ -27,6 +36,8 @@ export interface DaemonDeps {
   readonly loadConfig: (path: string) => ServerConfig;
   readonly signals: SignalSource;
 }
+
+export const systemClock: Clock = { now: () => Date.now(), monotonic: () => performance.now() };
 
 export const defaultLoadConfig = loadConfig;
 
