@@ -8,18 +8,15 @@
  * pipeline's OR its term for the host's SYN+ACKs while a trial is pending, and those packets go
  * to it, never to the knock paths.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { msLeftInStep } from '@spa/shared';
 import type { Logger } from 'pino';
-import type { PacketSource } from '../capture/packet-source.js';
+import type { PacketSource } from '../capture/index.js';
 import type { ServerConfig } from '../config/types.js';
-import type { Firewall, Grant } from '../firewall/firewall.js';
-import { KnockPipeline } from '../pipeline/pipeline.js';
-import { guardedPorts } from '../pipeline/steps.js';
-import { ReplayStore } from '../replay/replay-store.js';
-import { TrialGuard } from '../trial/guard.js';
-import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from '../trial/trial.js';
+import type { Firewall, Grant } from '../firewall/index.js';
+import { guardedPorts, KnockPipeline } from '../pipeline/index.js';
+import { ReplayStore } from '../replay/index.js';
+import { checkTrialPorts, portList, removeTrialRequest, type Trial, TrialGuard } from '../trial/index.js';
 import {
   type Clock,
   type DaemonDeps,
@@ -122,7 +119,7 @@ export class Daemon {
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     checkPidFile(config.stateDir);
     // A reload --trial request left by an earlier daemon must not apply to a later reload.
-    rmSync(join(config.stateDir, TRIAL_REQUEST_FILE), { force: true });
+    removeTrialRequest(config.stateDir);
     const configured = guardedPorts(config.services);
     // A trial with nothing to confirm it is refused before anything is touched.
     if (opts.trialSeconds !== undefined) checkTrialPorts(configured, 'the configured services have');
@@ -133,6 +130,7 @@ export class Daemon {
     });
     const log = opts.logger.child({ component: 'daemon' });
     logStoreLoaded(log, store);
+    for (const notice of config.notices ?? []) log.warn({ notice }, 'config notice');
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
     let guardUp = false;
@@ -293,6 +291,7 @@ export class Daemon {
         this.#log.error({ err }, 'reload failed');
         return false;
       }
+      for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
       this.#log.info(
         { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
         'reloaded',

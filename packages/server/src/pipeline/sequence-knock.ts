@@ -4,12 +4,11 @@
  * grant the source address that service for the default duration.
  */
 import type { Logger } from 'pino';
-import type { CapturedPacket } from '../capture/frame.js';
+import type { CapturedPacket } from '../capture/index.js';
 import type { ServerConfig } from '../config/types.js';
-import { clientStanding, evaluateSequencePolicy, type PolicyGrant } from '../policy/policy.js';
-import type { ReplayStore } from '../replay/replay-store.js';
-import type { SequenceCandidates } from '../sequence/candidates.js';
-import type { SequenceTracker } from '../sequence/tracker.js';
+import { clientStanding, evaluateSequencePolicy, type PolicyGrant } from '../policy/index.js';
+import type { ReplayStore } from '../replay/index.js';
+import type { SequenceCandidates, SequenceTracker } from '../sequence/index.js';
 import type { Counters } from './counters.js';
 import type { KnockReject } from './reasons.js';
 

@@ -8,27 +8,28 @@
  * Ports a failed trial left unguarded stay unguarded until a `reload --trial` puts them on
  * trial again: a plain reload must not re-guard, unasked, a port the admin could not reach.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { synAckTerm } from '../capture/bpf.js';
-import type { CapturedPacket } from '../capture/frame.js';
-import type { Clock } from '../daemon/deps.js';
-import { canonicalOrAsIs } from '../firewall/check.js';
-import type { Firewall, Grant, GuardedPort } from '../firewall/firewall.js';
+import type { CapturedPacket } from '../capture/index.js';
+import { synAckTerm } from '../capture/index.js';
+import type { Firewall, Grant, GuardedPort } from '../firewall/index.js';
+import { canonicalOrAsIs } from '../firewall/index.js';
+import { takeTrialRequest } from './request-file.js';
 import {
   checkTrialPorts,
   guardWithTrial,
-  parseTrialRequest,
   portKey,
   portList,
   TRIAL_KERNEL_MARGIN_SECONDS,
-  TRIAL_REQUEST_FILE,
   TRIAL_TICK_MS,
   Trial,
   type TrialOutcome,
   type TrialPort,
 } from './trial.js';
+
+/** Milliseconds since the epoch (the daemon's clock). */
+export interface Clock {
+  now(): number;
+}
 
 export interface TrialGuardDeps {
   readonly firewall: Firewall;
@@ -114,18 +115,13 @@ export class TrialGuard {
 
   /** Reads and deletes the `reload --trial` request in `stateDir`, if any. */
   takeRequest(stateDir: string): number | undefined {
-    const file = join(stateDir, TRIAL_REQUEST_FILE);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-    rmSync(file, { force: true });
-    const seconds = parseTrialRequest(text);
-    if (seconds === undefined)
-      this.#deps.log.error({ file }, 'ignored a malformed trial request; reloading without a trial');
-    return seconds;
+    const request = takeTrialRequest(stateDir);
+    if (request && request.seconds === undefined)
+      this.#deps.log.error(
+        { file: request.file },
+        'ignored a malformed trial request; reloading without a trial',
+      );
+    return request?.seconds;
   }
 
   /** The trial side of a reload: new trial ports, ports gone from the config. */
@@ -187,8 +183,7 @@ export class TrialGuard {
     if (trial?.state !== 'pending') return;
     const left = trial.secondsLeft(this.#deps.clock.now());
     const backend = this.#deps.firewall.name;
-    // Backends whose trial guard has a kernel timeout (nftables set element, ipset entry).
-    const kernel = backend === 'nftables' || backend === 'iptables';
+    const kernel = this.#deps.firewall.trial === 'kernel';
     this.#deps.log.warn(
       { trialPorts: portList(trial.ports), onStop },
       onStop === 'remove'

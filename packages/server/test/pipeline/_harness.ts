@@ -64,6 +64,8 @@ export interface RigOptions {
   readonly filterHorizonSteps?: number;
   /** The pipeline's monotonic clock (ms); default performance.now. */
   readonly monotonic?: () => number;
+  /** Signature checks per client (default DEFAULT_SIGNATURE_BUDGET). */
+  readonly signatureBudget?: { burst: number; ratePerSecond: number };
 }
 
 export function rig(o: RigOptions = {}): Rig {
@@ -83,6 +85,7 @@ export function rig(o: RigOptions = {}): Rig {
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
     ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
     ...(o.monotonic ? { monotonic: o.monotonic } : {}),
+    ...(o.signatureBudget ? { signatureBudget: o.signatureBudget } : {}),
   });
   return { fixture, pipeline, firewall, store, log, filters };
 }

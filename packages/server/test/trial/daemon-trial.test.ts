@@ -10,13 +10,8 @@ import type { ServerConfig } from '../../src/config/types.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { runDaemon } from '../../src/daemon/run.js';
 import type { GuardedPort } from '../../src/firewall/firewall.js';
-import {
-  formatTrialRequest,
-  TRIAL_KERNEL_MARGIN_SECONDS,
-  TRIAL_REQUEST_FILE,
-  TRIAL_TICK_MS,
-  TrialError,
-} from '../../src/trial/trial.js';
+import { formatTrialRequest, TRIAL_REQUEST_FILE } from '../../src/trial/request-file.js';
+import { TRIAL_KERNEL_MARGIN_SECONDS, TRIAL_TICK_MS, TrialError } from '../../src/trial/trial.js';
 import { memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakePacketSource } from '../support/fake-source.js';
