@@ -53,7 +53,13 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
   const options = {
     configPath: fixture.config.path,
     logger: log.logger,
-    deps: { source, firewall, signals, clock: { now: () => clock.now }, loadConfig: () => r.next },
+    deps: {
+      source,
+      firewall,
+      signals,
+      clock: { now: () => clock.now, monotonic: () => clock.now },
+      loadConfig: () => r.next,
+    },
     onReady,
     ...(trialSeconds !== undefined ? { trialSeconds } : {}),
   };
