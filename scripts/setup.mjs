@@ -3,7 +3,7 @@
 // Idempotent: every step checks first and does nothing when already done.
 // Uses only Node's standard library, because nothing else is installed yet.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,20 +120,22 @@ function newer(a, b) {
 }
 
 /**
- * Whether the server's `cap` is installed and compiled. Resolved the way Node resolves it
- * (pnpm names the directory after the patch hash), and built after its patch was last changed.
+ * Whether the server's `cap` is installed, patched as the lockfile says and compiled. Resolved
+ * the way Node resolves it (pnpm names the directory after the patch hash, so no fixed path).
  */
 function capBuilt() {
   let dir;
   try {
-    dir = dirname(createRequire(join(root, 'packages/server/package.json')).resolve('cap/package.json'));
+    dir = realpathSync(
+      dirname(createRequire(join(root, 'packages/server/package.json')).resolve('cap/package.json')),
+    );
   } catch {
     return false;
   }
-  const capNode = join(dir, 'build/Release/cap.node');
-  const patches = join(root, 'patches');
-  const patchFiles = existsSync(patches) ? readdirSync(patches).filter((f) => f.startsWith('cap@')) : [];
-  return existsSync(capNode) && patchFiles.every((f) => newer(capNode, join(patches, f)));
+  const lock = readFileSync(join(root, 'pnpm-lock.yaml'), 'utf8');
+  const hash = /^patchedDependencies:\n(?:\s+.*\n)*?\s+cap@[^:]+: (\w+)/m.exec(lock)?.[1];
+  const patched = hash === undefined || dir.includes(`patch_hash=${hash}`);
+  return patched && existsSync(join(dir, 'build/Release/cap.node'));
 }
 
 function installDependencies(pnpm) {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Daemon } from './daemon.js';
 import type { DaemonDeps } from './deps.js';
 
-export { KnockPipeline } from '../pipeline/pipeline.js';
+export { KnockPipeline } from '../pipeline/index.js';
 export { Daemon } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
 

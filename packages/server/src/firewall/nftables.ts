@@ -47,6 +47,7 @@ import {
   type GuardState,
   type LiveGrant,
   type LogFn,
+  type TrialSupport,
 } from './firewall.js';
 import { LineSession } from './line-session.js';
 import {
@@ -94,6 +95,8 @@ export const DEFAULT_PRIORITY = -10;
 
 export class NftablesFirewall implements Firewall {
   readonly name = 'nftables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = NftablesFirewall.trial;
   readonly table: string;
   readonly priority: number;
   readonly #nft: string;

@@ -28,5 +28,6 @@ export {
   type FwknopDigest,
   type FwknopMessageType,
   type FwknopPlainDigest,
+  MAX_USERNAME_LENGTH,
   MAX_WIRE_LENGTH as FWKNOP_MAX_WIRE_LENGTH,
 } from './wire.js';
