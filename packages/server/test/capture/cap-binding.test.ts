@@ -99,12 +99,14 @@ describe('patched cap on real interfaces (network namespaces)', () => {
     assert.ok(r.rssGrowthKiB! <= 1024, `RSS grew ${r.rssGrowthKiB} KiB`);
   });
 
-  // The timer's lateness is compared with a control process (same namespace, same timer, no
-  // capture) measured during the same flood: on the shared 2-core machine the scheduler alone
-  // makes a 10 ms timer 50-120 ms late at times (measured under load 13), so "the capture delays
-  // the timer by at most 50 ms" is asserted as capture worst ≤ control worst + 50 ms. Upstream
-  // cap (drain the ring in one callback) held the loop for the whole flood (hundreds of ms to
-  // seconds, docs/capture.md).
+  // What the capture itself delays a timer by is the longest it holds the event loop: from the
+  // first to the last frame handled in one turn, in CPU time of the process (`maxTurnCpuMs`; the
+  // wall time, also reported, includes preemption by other processes); asserted ≤ 50 ms. Upstream cap
+  // (drain the ring in one callback) held it for the whole burst: 160 ms and more at this rate,
+  // docs/capture.md. The timer's own lateness also depends on the scheduler of the shared 2-core
+  // machine (a control process with the same timer and no capture, measured during the same
+  // flood, is 30-120 ms late at worst under load; a busy process is preempted more), so it is
+  // compared at the 99th percentile: capture p99 ≤ control p99 + 50 ms. Worst cases are reported.
   test('a 100k pps flood at a filtered port does not delay a 10 ms timer by more than 50 ms', async (t) => {
     if (!needsNamespace(t)) return;
     const dir = mkdtempSync(join(tmpdir(), 'spa-cap-flood-'));
@@ -152,7 +154,7 @@ describe('patched cap on real interfaces (network namespaces)', () => {
       assert.equal(sent.status, 0, sent.stderr);
       assert.equal(await capture.exited, 0);
       assert.equal(await control.exited, 0);
-      type Timer = { frames: number; worstLateMs: number; p99LateMs: number };
+      type Timer = { frames: number; maxTurnCpuMs: number; worstLateMs: number; p99LateMs: number };
       const last = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Timer;
       const f = JSON.parse(sent.stdout.trim().split('\n').at(-1)!) as { sent: number; rate: number };
       const r = last(capture.state.out);
@@ -160,9 +162,10 @@ describe('patched cap on real interfaces (network namespaces)', () => {
       t.diagnostic(JSON.stringify({ flood: f, capture: r, control: c }));
       assert.ok(f.rate >= 50_000, `the flood reached only ${Math.round(f.rate)} pps`);
       assert.ok(r.frames >= 10_000, `the capture saw only ${r.frames} frames`);
+      assert.ok(r.maxTurnCpuMs <= 50, `the capture held the event loop for ${r.maxTurnCpuMs} ms of CPU`);
       assert.ok(
-        r.worstLateMs <= c.worstLateMs + 50,
-        `a 10 ms timer was ${r.worstLateMs} ms late (control without capture: ${c.worstLateMs} ms)`,
+        r.p99LateMs <= c.p99LateMs + 50,
+        `a 10 ms timer was ${r.p99LateMs} ms late at p99 (control without capture: ${c.p99LateMs} ms)`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
