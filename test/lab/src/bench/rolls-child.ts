@@ -30,6 +30,7 @@ const { loadConfig } = (await import(dist('config/load.js'))) as {
 
 const config = { ...loadConfig(configPath!), stateDir };
 let now = Date.now();
+const start = now;
 const firewall = {
   name: 'none',
   start: async () => {},
@@ -45,7 +46,8 @@ const daemon = await Daemon.start({
   configPath,
   logger: pino({ level: 'warn' }),
   deps: {
-    clock: { now: () => now },
+    // The simulated wall clock moves forward only; the monotonic one moves with it.
+    clock: { now: () => now, monotonic: () => now - start },
     firewall,
     loadConfig: () => config,
     ...(process.env.ROLLS_SOURCE === 'none' ? { source: noSource } : {}),
