@@ -41,6 +41,7 @@ import {
   trialRestore,
 } from './_ipset-text.js';
 import { LineSession } from './_line-session.js';
+import { LiveTuples } from './_live.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
 import {
   type Firewall,
@@ -61,6 +62,8 @@ export interface IpsetOptions {
   log?: LogFn;
   /** Per-command answer timeout; default 5000 ms. */
   timeoutMs?: number;
+  /** Clock for the live-grant bookkeeping; default Date.now. */
+  now?: () => number;
 }
 
 const TABLES = { 4: ['iptables', 'iptables-restore'], 6: ['ip6tables', 'ip6tables-restore'] } as const;
@@ -74,8 +77,11 @@ export class IpsetFirewall implements Firewall {
   readonly #spawn: SpawnFn;
   readonly #timeoutMs: number;
   readonly #session: LineSession;
+  /** The grants this process gave (and found at start), with their deadlines. */
+  readonly #live: LiveTuples;
 
   constructor(options: IpsetOptions = {}) {
+    this.#live = new LiveTuples(options.now ?? Date.now, 0);
     this.names = ipsetNames(checkName(options.name ?? 'spa', 'ipset name'));
     this.#prefix = options.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
@@ -108,10 +114,19 @@ export class IpsetFirewall implements Firewall {
     const stale = trialRestore(this.names, trial, await this.#trialEntries());
     if (stale) await this.#exec(['ipset', '-exist', 'restore'], stale);
     await this.#run(''); // start the long-lived child now, so the first grant is fast
+    this.#live.load(await this.list());
   }
 
+  /**
+   * `add … -exist` replaces an entry's timeout, so a grant asks for the seconds it needs or,
+   * if this tuple has a longer live grant, the whole seconds that one has left: grants only
+   * grow (the longer one is at most rounded up to the next second).
+   */
   async grant(g: Grant): Promise<void> {
-    await this.#run(addCommand(this.names, checkGrant(g)));
+    const checked = checkGrant(g);
+    const seconds = Math.max(checked.seconds, this.#live.secondsLeft(checked));
+    await this.#run(addCommand(this.names, { ...checked, seconds }));
+    this.#live.note(checked);
   }
 
   async list(): Promise<LiveGrant[]> {
@@ -121,7 +136,10 @@ export class IpsetFirewall implements Firewall {
   async revoke(address: string): Promise<number> {
     const a = canonicalAddress(address);
     const mine = (await this.#list(a.family)).filter((g) => g.address === a.text);
-    for (const g of mine) await this.#run(delCommand(this.names, a.family, g));
+    for (const g of mine) {
+      await this.#run(delCommand(this.names, a.family, g));
+      this.#live.delete(g);
+    }
     return mine.length;
   }
 

@@ -40,6 +40,7 @@ import {
   checkName,
 } from './_check.js';
 import { LineSession } from './_line-session.js';
+import { LiveTuples } from './_live.js';
 import {
   addCommand,
   guardBatch,
@@ -86,8 +87,6 @@ export interface NftablesOptions {
  * when nft commits, a little after our clock read, and a slow nft child stretches that.
  */
 const EXPIRY_GRACE_MS = 5000;
-/** Sweep the bookkeeping of expired tuples when it grows past this. */
-const LIVE_SWEEP_AT = 4096;
 
 export const DEFAULT_TABLE = 'spa';
 export const DEFAULT_PRIORITY = -10;
@@ -107,7 +106,7 @@ export class NftablesFirewall implements Firewall {
    * revoke), with their expiry. A grant for a tuple not in here needs one `add element`; a
    * live one needs the three-command refresh, because re-adding keeps the old timeout.
    */
-  readonly #live = new Map<string, number>();
+  readonly #live: LiveTuples;
 
   constructor(options: NftablesOptions = {}) {
     this.table = checkName(options.table ?? DEFAULT_TABLE, 'nftables table');
@@ -117,6 +116,7 @@ export class NftablesFirewall implements Firewall {
     this.#spawn = options.spawn ?? defaultSpawn;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#now = options.now ?? Date.now;
+    this.#live = new LiveTuples(this.#now, EXPIRY_GRACE_MS);
     this.#session = new LineSession({
       label: 'nft',
       argv: [this.#nft, '-j', '-i'],
@@ -142,11 +142,7 @@ export class NftablesFirewall implements Firewall {
     if (r.code !== 0) throw commandFailed(`nft: creating table inet ${this.table}`, r.stderr, r.code);
     await this.#run(''); // start the long-lived child now, so the first grant is fast
     // Grants that outlived an earlier daemon (kept in the kernel) must be refreshed, not re-added.
-    this.#live.clear();
-    const now = this.#now();
-    for (const g of await this.list()) {
-      this.#live.set(tupleKey(g), now + (g.secondsLeft + 1) * 1000);
-    }
+    this.#live.load(await this.list());
   }
 
   /** True if the table exists with a guarded set made before trials (no `flags timeout`). */
@@ -167,20 +163,21 @@ export class NftablesFirewall implements Firewall {
    * A tuple with no live element: `add element` (one command). A live one: add, delete, add
    * on one line, atomic, so the timeout restarts and no duplicate appears (see _nft-text.ts).
    * An element this process does not know about (added by hand) keeps its old timeout.
+   *
+   * Grants only grow: if the tuple's live element has more time left than this grant asks
+   * for, a plain `add element` is sent, which leaves an existing element and its timeout
+   * alone (and re-creates it with the time it had left if it vanished meanwhile).
    */
   async grant(g: Grant): Promise<void> {
     const checked = checkGrant(g);
-    const key = tupleKey(checked);
-    const now = this.#now();
-    const until = this.#live.get(key);
-    const maybeLive = until !== undefined && until + EXPIRY_GRACE_MS > now;
+    const left = this.#live.secondsLeft(checked);
+    if (left > checked.seconds) {
+      await this.#run(addCommand(this.table, { ...checked, seconds: left }));
+      return;
+    }
+    const maybeLive = this.#live.maybeLive(checked);
     await this.#run(maybeLive ? refreshCommand(this.table, checked) : addCommand(this.table, checked));
-    if (this.#live.size >= LIVE_SWEEP_AT) this.#sweep(now);
-    this.#live.set(key, now + checked.seconds * 1000);
-  }
-
-  #sweep(now: number): void {
-    for (const [key, until] of this.#live) if (until + EXPIRY_GRACE_MS <= now) this.#live.delete(key);
+    this.#live.note(checked);
   }
 
   async list(): Promise<LiveGrant[]> {
@@ -197,7 +194,7 @@ export class NftablesFirewall implements Firewall {
     const a = canonicalAddress(address);
     const mine = (await this.#list(a.family)).filter((g) => g.address === a.text);
     if (mine.length > 0) await this.#run(revokeCommand(this.table, a.family, mine));
-    for (const g of mine) this.#live.delete(tupleKey(g));
+    for (const g of mine) this.#live.delete(g);
     return mine.length;
   }
 
@@ -226,8 +223,4 @@ export class NftablesFirewall implements Firewall {
       `there is no table inet ${this.table} here: spa-server has not run on this host (or in this network namespace), or its table was removed; start it with spa-server run`,
     );
   }
-}
-
-function tupleKey(g: { address: string; protocol: string; port: number }): string {
-  return `${g.address} ${g.protocol} ${g.port}`;
 }

@@ -79,6 +79,23 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     assert.deepEqual(await fw.list(), []);
   });
 
+  test('grants only grow: a 2 s grant after a 30 s one for the same tuple keeps the 30 s', async (t) => {
+    const { lab, fw } = await setup(t);
+    const g = { address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 30 } as const;
+    const t0 = Date.now();
+    await fw.grant(g);
+    await fw.grant({ ...g, seconds: 2 });
+    await sleep(Math.max(0, 3000 - (Date.now() - t0)));
+    assert.equal(
+      await lab.tcp(CLIENT4, SERVER4, TCP_PORT),
+      true,
+      'still open after the short grant would have ended',
+    );
+    const live = await fw.list();
+    assert.equal(live.length, 1, 'one element');
+    assert.ok(live[0]!.secondsLeft >= 25, `kept the longer timeout: ${live[0]!.secondsLeft}`);
+  });
+
   test('a refresh resets the timeout and never duplicates', async (t) => {
     const { fw } = await setup(t);
     const g = { address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 10 } as const;
