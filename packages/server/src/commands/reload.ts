@@ -4,10 +4,11 @@
  * writes `state_dir/reload-trial.json` (daemon/trial.ts), which the daemon reads and deletes on
  * that reload: the ports this reload newly guards are then on trial.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { PID_FILE_NAME } from '../config/schema.js';
+import { writeNewFile } from '../daemon/state-dir.js';
 import { formatTrialRequest, TRIAL_REQUEST_FILE } from '../daemon/trial.js';
 import { CliError } from './_errors.js';
 import type { Io } from './_io.js';
@@ -49,7 +50,8 @@ export function reload(opts: { configPath: string; trial?: string }, io: Io): nu
     );
   }
   const request = join(config.stateDir, TRIAL_REQUEST_FILE);
-  if (trialSeconds !== undefined) writeFileSync(request, formatTrialRequest(trialSeconds), { mode: 0o600 });
+  // Unlink + O_EXCL|O_NOFOLLOW: never written through a symlink planted in the state dir.
+  if (trialSeconds !== undefined) writeNewFile(request, formatTrialRequest(trialSeconds));
   try {
     process.kill(pid, 'SIGHUP');
   } catch (e) {

@@ -27,6 +27,7 @@ import {
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { KnockPipeline } from './pipeline.js';
 import { planReload } from './reload.js';
+import { assertSafeStateDir } from './state-dir.js';
 import { guardedPorts } from './steps.js';
 import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from './trial.js';
 import { TrialGuard } from './trial-guard.js';
@@ -114,6 +115,8 @@ export class Daemon {
     const config = loadConfig(opts.configPath);
     // The logger's level is the caller's (the CLI may override the file with --log-level).
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    // Root writes here: a directory another user can write is refused (state-dir.ts).
+    assertSafeStateDir(config.stateDir);
     checkPidFile(config.stateDir);
     // A reload --trial request left by an earlier daemon must not apply to a later reload.
     rmSync(join(config.stateDir, TRIAL_REQUEST_FILE), { force: true });

@@ -3,11 +3,13 @@
  * clean stop. A file left by a live spa-server process refuses a second daemon on the same
  * state directory (two daemons would each keep their own replay memory); a stale one (the
  * process is gone, or the pid now belongs to something that is not node) is replaced.
+ * Never read or written through a symlink (state-dir.ts).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PID_FILE_NAME } from '../config/schema.js';
 import { DaemonError } from './errors.js';
+import { readNoFollow, writeNewFile } from './state-dir.js';
 
 export function pidFilePath(stateDir: string): string {
   return join(stateDir, PID_FILE_NAME);
@@ -16,12 +18,13 @@ export function pidFilePath(stateDir: string): string {
 /** Throws DaemonError('already-running') if another live daemon owns the state directory. */
 export function checkPidFile(stateDir: string, ownPid = process.pid): void {
   const path = pidFilePath(stateDir);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readNoFollow(path);
   } catch {
-    return;
+    return; // a symlink (ELOOP) or unreadable: not a pid file; writePidFile replaces it
   }
+  if (text === undefined) return;
   const pid = Number(text.trim());
   if (!Number.isSafeInteger(pid) || pid <= 1 || pid === ownPid) return;
   if (!isAlive(pid) || !looksLikeNode(pid)) return;
@@ -33,7 +36,7 @@ export function checkPidFile(stateDir: string, ownPid = process.pid): void {
 }
 
 export function writePidFile(stateDir: string, pid = process.pid): void {
-  writeFileSync(pidFilePath(stateDir), `${pid}\n`, { mode: 0o644 });
+  writeNewFile(pidFilePath(stateDir), `${pid}\n`, 0o644);
 }
 
 export function removePidFile(stateDir: string): void {

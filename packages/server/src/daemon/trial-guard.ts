@@ -8,7 +8,7 @@
  * Ports a failed trial left unguarded stay unguarded until a `reload --trial` puts them on
  * trial again: a plain reload must not re-guard, unasked, a port the admin could not reach.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { synAckTerm } from '../capture/bpf.js';
@@ -16,6 +16,7 @@ import type { CapturedPacket } from '../capture/frame.js';
 import { canonicalOrAsIs } from '../firewall/_check.js';
 import type { Firewall, Grant, GuardedPort } from '../firewall/firewall.js';
 import type { Clock } from './deps.js';
+import { readNoFollow } from './state-dir.js';
 import {
   checkTrialPorts,
   guardWithTrial,
@@ -115,13 +116,14 @@ export class TrialGuard {
   /** Reads and deletes the `reload --trial` request in `stateDir`, if any. */
   takeRequest(stateDir: string): number | undefined {
     const file = join(stateDir, TRIAL_REQUEST_FILE);
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readNoFollow(file); // a planted symlink is not followed (ELOOP): no request
     } catch {
-      return undefined;
+      text = undefined;
     }
     rmSync(file, { force: true });
+    if (text === undefined) return undefined;
     const seconds = parseTrialRequest(text);
     if (seconds === undefined)
       this.#deps.log.error({ file }, 'ignored a malformed trial request; reloading without a trial');

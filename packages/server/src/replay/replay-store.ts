@@ -24,6 +24,7 @@
  */
 import {
   closeSync,
+  constants,
   fdatasync,
   fdatasyncSync,
   fsyncSync,
@@ -31,6 +32,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -84,9 +86,14 @@ export class ReplayStore {
     const store = new ReplayStore(dir, window, options);
     let text = '';
     try {
-      text = readFileSync(store.path, 'latin1');
+      text = readNoFollow(store.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP')
+        throw new Error(
+          `replay store ${store.path} is a symlink: refusing to follow it (remove it: rm ${store.path})`,
+        );
+      if (code !== 'ENOENT') throw err;
     }
     const { records, skipped } = parseRecords(text);
     let knocks = 0;
@@ -169,7 +176,10 @@ export class ReplayStore {
     for (const [id, ts] of this.#knocks.entries()) lines.push(knockLine(id, ts));
     for (const [id, exp] of this.#burned) lines.push(sequenceLine(id, exp));
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    // A new file, never through a symlink: unlink what is there (a crash's leftover, or a
+    // planted link: unlink removes the link, not its target), then O_EXCL|O_NOFOLLOW.
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, NEW_FILE, 0o600);
     try {
       writeAll(fd, lines.join(''));
       fsyncSync(fd);
@@ -179,7 +189,7 @@ export class ReplayStore {
     renameSync(tmp, this.path);
     syncDirectory(this.#dir);
     if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = openSync(this.path, 'a', 0o600);
+    this.#fd = openSync(this.path, APPEND, 0o600);
     this.#fileRecords = lines.length - 1;
   }
 
@@ -211,6 +221,20 @@ export class ReplayStore {
       this.#syncing = false;
       if (this.#dirty) this.#syncSoon();
     });
+  }
+}
+
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** The log just renamed into place by compact(): appended to, never through a symlink. */
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
+
+/** The whole file, opened with O_NOFOLLOW (a symlink fails with ELOOP). */
+function readNoFollow(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return readFileSync(fd, 'latin1');
+  } finally {
+    closeSync(fd);
   }
 }
 
