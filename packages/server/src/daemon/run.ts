@@ -30,6 +30,8 @@ export interface RunDaemonOptions {
   readonly reportEveryMs?: number;
   /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (daemon/trial.ts). */
   readonly trialSeconds?: number;
+  /** Period of the firewall guard check (daemon/firewall-watch.ts). */
+  readonly watchEveryMs?: number;
   /** Where readiness goes; default systemd's $NOTIFY_SOCKET (a no-op without it). */
   readonly notifier?: Notifier;
   /** Signals that arrived before the handlers; default: what the bin held (process signals only). */

@@ -79,6 +79,8 @@ export class IpsetFirewall implements Firewall {
   readonly #session: LineSession;
   /** The grants this process gave (and found at start), with their deadlines. */
   readonly #live: LiveTuples;
+  /** The guarded ports of the last start(), for intact() and heal(). */
+  #guarded: GuardedPort[] = [];
 
   constructor(options: IpsetOptions = {}) {
     this.#live = new LiveTuples(options.now ?? Date.now, 0);
@@ -99,6 +101,7 @@ export class IpsetFirewall implements Firewall {
 
   async start(guarded: GuardedPort[]): Promise<void> {
     const ports = checkGuarded(guarded);
+    this.#guarded = ports;
     const trial = ports.filter((p) => p.trialSeconds !== undefined);
     await this.#exec(
       ['ipset', '-exist', 'restore'],
@@ -127,6 +130,40 @@ export class IpsetFirewall implements Firewall {
     const seconds = Math.max(checked.seconds, this.#live.secondsLeft(checked));
     await this.#run(addCommand(this.names, { ...checked, seconds }));
     this.#live.note(checked);
+  }
+
+  /** The four sets exist; per family the chain has all its rules and INPUT jumps to it. */
+  async intact(): Promise<boolean> {
+    const sets = await runOnce(this.#spawn, ['ipset', 'list', '-n'], this.#opts());
+    if (sets.code !== 0) return false;
+    const names = new Set(sets.stdout.split('\n').map((l) => l.trim()));
+    const n = this.names;
+    if (![n.set4, n.set6, n.trial.tcp, n.trial.udp].every((x) => names.has(x))) return false;
+    for (const family of [4, 6] as const) {
+      const [iptables] = TABLES[family];
+      if (!(await this.#try([iptables, '-w', LOCK_WAIT, '-C', 'INPUT', '-j', n.chain]))) return false;
+      const r = await runOnce(this.#spawn, [iptables, '-w', LOCK_WAIT, '-S', n.chain], this.#opts());
+      if (r.code !== 0) return false;
+      const want = chainRestore(n, family, this.#guarded)
+        .split('\n')
+        .filter((l) => l.startsWith('-A ')).length;
+      if (r.stdout.split('\n').filter((l) => l.startsWith(`-A ${n.chain} `)).length !== want) return false;
+    }
+    return true;
+  }
+
+  /** start(), then the grants this process knows to be live that the sets lost, with their time left. */
+  async heal(guarded: GuardedPort[]): Promise<number> {
+    const live = this.#live.live();
+    await this.start(guarded); // reloads #live from what the sets still hold
+    let restored = 0;
+    for (const g of live) {
+      if (this.#live.secondsLeft(g) > 0) continue;
+      await this.#run(addCommand(this.names, g));
+      this.#live.note(g);
+      restored++;
+    }
+    return restored;
   }
 
   async list(): Promise<LiveGrant[]> {

@@ -47,12 +47,14 @@ import {
   guardedSetIsLegacy,
   listGuardedCommand,
   listSetCommand,
+  listTableCommand,
   nftMarker,
   parseGuardedJson,
   parseSetJson,
   refreshCommand,
   removeTableCommand,
   revokeCommand,
+  tableIsIntact,
 } from './_nft-text.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
 import {
@@ -107,6 +109,8 @@ export class NftablesFirewall implements Firewall {
    * live one needs the three-command refresh, because re-adding keeps the old timeout.
    */
   readonly #live: LiveTuples;
+  /** The guarded ports of the last start(), for intact() and heal(). */
+  #guarded: GuardedPort[] = [];
 
   constructor(options: NftablesOptions = {}) {
     this.table = checkName(options.table ?? DEFAULT_TABLE, 'nftables table');
@@ -133,6 +137,7 @@ export class NftablesFirewall implements Firewall {
 
   async start(guarded: GuardedPort[]): Promise<void> {
     const ports = checkGuarded(guarded);
+    this.#guarded = ports;
     const batch = guardBatch(this.table, this.priority, ports, await this.#legacyGuardedSet());
     const r = await runOnce(this.#spawn, [this.#nft, '-f', '-'], {
       prefix: this.#prefix,
@@ -182,6 +187,30 @@ export class NftablesFirewall implements Firewall {
 
   async list(): Promise<LiveGrant[]> {
     return [...(await this.#list(4)), ...(await this.#list(6))];
+  }
+
+  async intact(): Promise<boolean> {
+    const r = await this.#session.request(listTableCommand(this.table), { expectLine: true });
+    if (r.stderr) return false; // "No such file or directory": the table is gone
+    const permanent = this.#guarded.filter((p) => p.trialSeconds === undefined);
+    return tableIsIntact(r.stdout, permanent);
+  }
+
+  /**
+   * start() (one atomic batch: table, sets, chain, guarded ports), then the grants this
+   * process knows to be live and that the kernel lost, each with the time it has left.
+   */
+  async heal(guarded: GuardedPort[]): Promise<number> {
+    const live = this.#live.live();
+    await this.start(guarded); // reloads #live from what the kernel still has
+    let restored = 0;
+    for (const g of live) {
+      if (this.#live.secondsLeft(g) > 0) continue; // the kernel kept it (only the chain was hit)
+      await this.#run(addCommand(this.table, g));
+      this.#live.note(g);
+      restored++;
+    }
+    return restored;
   }
 
   async guard(): Promise<GuardState[]> {

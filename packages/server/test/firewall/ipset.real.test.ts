@@ -47,6 +47,34 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     assert.equal(await lab.udp(CLIENT4, SERVER4, UDP_PORT), true);
   });
 
+  test('self-healing: flushed chains and destroyed sets are seen by intact(); heal() rebuilds them with the live grants', async (t) => {
+    const { lab, fw } = await setup(t);
+    await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 60 });
+    assert.equal(await fw.intact(), true);
+    // What `iptables -F; iptables -X; ipset destroy` by another tool leaves: nothing of ours.
+    for (const ipt of ['iptables', 'ip6tables']) {
+      lab.exec([ipt, '-F']);
+      lab.exec([ipt, '-X']);
+    }
+    lab.exec(['ipset', 'destroy']);
+    assert.equal(
+      await lab.tcp(OTHER4, SERVER4, TCP_PORT),
+      true,
+      'the flush opened the guarded port to everyone',
+    );
+    assert.equal(await fw.intact(), false);
+    assert.equal(await fw.heal([...GUARDED]), 1, 'one grant put back');
+    assert.equal(await fw.intact(), true);
+    assert.equal(await lab.tcp(OTHER4, SERVER4, TCP_PORT), false, 'guarded again');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'the live grant still opens it');
+    // Only the jump from INPUT removed: detected too.
+    lab.exec(['iptables', '-D', 'INPUT', '-j', 'SPA']);
+    assert.equal(await fw.intact(), false);
+    assert.equal(await fw.heal([...GUARDED]), 0, 'the grant survived in its set');
+    assert.equal(await lab.tcp(OTHER4, SERVER4, TCP_PORT), false);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true);
+  });
+
   test('grants only grow: a 2 s grant after a 30 s one for the same tuple keeps the 30 s', async (t) => {
     const { lab, fw } = await setup(t);
     const g = { address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 30 } as const;

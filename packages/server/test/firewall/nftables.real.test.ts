@@ -9,6 +9,7 @@ import { labSkipReason } from './_guard.js';
 import {
   CLIENT4,
   CLIENT6,
+  GUARDED,
   OPEN_PORT,
   OTHER4,
   OTHER6,
@@ -77,6 +78,31 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), false, 'new connections fail after expiry');
     assert.equal(await lab.echo(conn), true, 'established connection still works');
     assert.deepEqual(await fw.list(), []);
+  });
+
+  test('self-healing: after `nft flush ruleset` intact() says so; heal() rebuilds the guard and puts the live grants back', async (t) => {
+    const { lab, fw } = await setup(t);
+    await fw.grant({ address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 60 });
+    assert.equal(await fw.intact(), true);
+    lab.exec(['nft', 'flush', 'ruleset']);
+    assert.equal(
+      await lab.tcp(OTHER4, SERVER4, TCP_PORT),
+      true,
+      'the flush opened the guarded port to everyone',
+    );
+    assert.equal(await fw.intact(), false);
+    assert.equal(await fw.heal([...GUARDED]), 1, 'one grant put back');
+    assert.equal(await fw.intact(), true);
+    assert.equal(await lab.tcp(OTHER4, SERVER4, TCP_PORT), false, 'guarded again');
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true, 'the live grant still opens it');
+    const left = (await fw.list())[0]?.secondsLeft ?? 0;
+    assert.ok(left > 50, `the grant kept its time: ${left}`);
+    // Only the chain flushed (the sets and their elements survive): detected, and healed.
+    lab.exec(['nft', 'flush', 'chain', 'inet', 'spa', 'input']);
+    assert.equal(await fw.intact(), false);
+    assert.equal(await fw.heal([...GUARDED]), 0, 'the grant survived in its set');
+    assert.equal(await lab.tcp(OTHER4, SERVER4, TCP_PORT), false);
+    assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true);
   });
 
   test('grants only grow: a 2 s grant after a 30 s one for the same tuple keeps the 30 s', async (t) => {
