@@ -16,9 +16,9 @@ import type { DaemonDeps } from './deps.js';
 import { type Notifier, systemdNotifier } from './notify.js';
 import { releaseHeldSignals } from './signal-hold.js';
 
+export { KnockPipeline } from '../pipeline/pipeline.js';
 export { Daemon } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
-export { KnockPipeline } from './pipeline.js';
 
 export interface RunDaemonOptions {
   readonly configPath: string;

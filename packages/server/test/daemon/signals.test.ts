@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { FakePacketSource } from '../../src/capture/fake-source.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { Notifier } from '../../src/daemon/notify.js';
 import { runDaemon } from '../../src/daemon/run.js';
-import { FakeFirewall } from '../../src/firewall/fake.js';
 import type { GuardedPort } from '../../src/firewall/firewall.js';
-import { Fixture } from '../../src/fuzz/fixture.js';
-import { memoryLog, NOW, stateDir } from './_harness.js';
+import { memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FakeFirewall } from '../support/fake-firewall.js';
+import { FakePacketSource } from '../support/fake-source.js';
+import { Fixture } from '../support/fixture.js';
 
 /** A firewall whose start() waits until released: the daemon is "starting" until then. */
 class SlowFirewall extends FakeFirewall {

@@ -17,13 +17,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FakePacketSource } from '../../src/capture/fake-source.js';
-import { probeStateDir } from '../../src/commands/_probes.js';
+import { probeStateDir } from '../../src/cli/probes.js';
 import { runDaemon } from '../../src/daemon/run.js';
-import { FakeFirewall } from '../../src/firewall/fake.js';
-import { Fixture } from '../../src/fuzz/fixture.js';
 import { REPLAY_FILE } from '../../src/replay/record.js';
-import { memoryLog, NOW, stateDir } from './_harness.js';
+import { memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FakeFirewall } from '../support/fake-firewall.js';
+import { FakePacketSource } from '../support/fake-source.js';
+import { Fixture } from '../support/fixture.js';
 
 const root = process.getuid?.() === 0;
 const NOBODY = 65534;

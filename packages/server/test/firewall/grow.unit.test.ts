@@ -6,15 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkGrant } from '../../src/firewall/_check.js';
-import { GrantTable } from '../../src/firewall/_memory.js';
-import { addCommand, refreshCommand } from '../../src/firewall/_nft-text.js';
+import { checkGrant } from '../../src/firewall/check.js';
 import { CommandFirewall } from '../../src/firewall/command.js';
 import { DryRunFirewall } from '../../src/firewall/dry-run.js';
-import { FakeFirewall } from '../../src/firewall/fake.js';
 import type { Firewall, Grant } from '../../src/firewall/firewall.js';
 import { IpsetFirewall } from '../../src/firewall/ipset.js';
+import { GrantTable } from '../../src/firewall/memory.js';
+import { addCommand, refreshCommand } from '../../src/firewall/nft-text.js';
 import { NftablesFirewall } from '../../src/firewall/nftables.js';
+import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakeTool, fakeIpset, fakeNft } from './_fake-tool.js';
 
 const long: Grant = { address: '192.0.2.7', protocol: 'tcp', port: 80, seconds: 300 };

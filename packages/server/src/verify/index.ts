@@ -1,0 +1,3 @@
+/** Verify: is this packet a knock from a configured client? Native knocks and fwknop's. */
+export { type FwknopKnock, type FwknopVerdict, FwknopVerifier } from './fwknop-verifier.js';
+export { type KnockClient, KnockVerifier, type VerifierSetup } from './knock-verifier.js';
