@@ -50,11 +50,24 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<void> {
     settle = { resolve, reject };
   });
 
+  // One reload at a time, each framed by RELOADING=1 … READY=1; SIGHUPs during one make one more.
+  let reloading = false;
+  let again = false;
   const reload = (d: Daemon) => {
-    notifier.reloading();
-    void d.reload().finally(() => {
-      if (!stopAsked) notifier.ready();
-    });
+    if (reloading) {
+      again = true;
+      return;
+    }
+    reloading = true;
+    void (async () => {
+      do {
+        again = false;
+        notifier.reloading();
+        await d.reload().catch(() => false);
+        if (!stopAsked) notifier.ready();
+      } while (again && !stopAsked);
+      reloading = false;
+    })();
   };
   const stop = (d: Daemon) => {
     log.info('stopping');

@@ -107,6 +107,20 @@ describe('signals while starting', () => {
     assert.equal(r.signals.listenerCount('SIGHUP'), 0, 'handlers removed');
   });
 
+  it('SIGHUPs during a reload make one more reload after it, each framed RELOADING … READY', async () => {
+    const r = launch();
+    r.firewall.release();
+    await until(() => r.ready() !== undefined, 'ready');
+    r.signals.emit('SIGHUP');
+    r.signals.emit('SIGHUP');
+    r.signals.emit('SIGHUP');
+    await until(() => r.log.records().filter((l) => l.msg === 'reloaded').length === 2, 'two reloads');
+    await until(() => r.notifier.messages.length === 5, 'READY after the second reload');
+    assert.deepEqual(r.notifier.messages, ['READY=1', 'RELOADING=1', 'READY=1', 'RELOADING=1', 'READY=1']);
+    r.signals.emit('SIGTERM');
+    await r.done;
+  });
+
   it('signals the bin held before the handlers were installed are applied like live ones', async () => {
     const r = launch(['SIGHUP']);
     r.firewall.release();

@@ -30,7 +30,7 @@ function setup(t: { after(fn: () => Promise<void>): void }) {
   return startBackend(t, (argvPrefix) => new IpsetFirewall({ argvPrefix }));
 }
 
-describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 60_000 }, () => {
+describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 120_000 }, () => {
   test('guarded until granted, for that address only; IPv6 and UDP too', async (t) => {
     const { lab, fw } = await setup(t);
     assert.equal(await lab.tcp(CLIENT4, SERVER4, OPEN_PORT), true, 'unguarded port stays open');

@@ -28,7 +28,7 @@ function setup(t: { after(fn: () => Promise<void>): void }, spawn: SpawnFn = def
   return startBackend(t, (argvPrefix) => new NftablesFirewall({ argvPrefix, spawn }));
 }
 
-describe('nftables backend (real nft in a namespace)', { skip, timeout: 60_000 }, () => {
+describe('nftables backend (real nft in a namespace)', { skip, timeout: 120_000 }, () => {
   test('guarded ports are closed until a grant, for that address only; other ports untouched', async (t) => {
     const { lab, fw } = await setup(t);
     assert.equal(await lab.tcp(CLIENT4, SERVER4, OPEN_PORT), true, 'unguarded port stays open');
