@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ClientStanding, FirewallConfig, ServerConfig } from '../config/types.js';
-import { stateDirProblem } from '../daemon/state-dir.js';
+import { stateDirProblem } from '../daemon/index.js';
 
 export interface Probe {
   readonly ok: boolean;

@@ -7,7 +7,7 @@
  * Backends without `intact` (command, dry-run) are not watched.
  */
 import type { Logger } from 'pino';
-import type { Firewall, GuardedPort } from '../firewall/firewall.js';
+import type { Firewall, GuardedPort } from '../firewall/index.js';
 
 /** Period of the check: the guard is back within this plus one rebuild (goal: 5 s). */
 export const WATCH_EVERY_MS = 2000;

@@ -10,9 +10,9 @@
  */
 import { Writable } from 'node:stream';
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import type { LogLevel } from '../config/index.js';
 
-export type { Logger };
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type { Logger, LogLevel };
 
 const SECRET_KEYS = ['secret', 'key', 'keys', 'clientKey', 'clientSecret', 'serverSecret', 'serverKeys'];
 /** The secret keys at the top level and up to three levels down. */

@@ -7,27 +7,42 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PID_FILE_NAME } from '../config/schema.js';
+import { PID_FILE_NAME } from '../config/index.js';
+import { readNoFollow, writeNewFile } from '../replay/index.js';
 import { DaemonError } from './errors.js';
-import { readNoFollow, writeNewFile } from './state-dir.js';
 
 export function pidFilePath(stateDir: string): string {
   return join(stateDir, PID_FILE_NAME);
 }
 
+/**
+ * What the pid file of `stateDir` says: no file, not a pid, a live spa-server (or at least a
+ * node process), a pid whose process is gone, or one that now belongs to something else.
+ */
+export type PidFileState =
+  | { readonly state: 'none' | 'malformed' }
+  | { readonly state: 'live' | 'gone' | 'foreign'; readonly pid: number };
+
+export function readPidFile(stateDir: string): PidFileState {
+  let text: string | undefined;
+  try {
+    text = readNoFollow(pidFilePath(stateDir)); // a planted symlink (ELOOP) is not a pid file
+  } catch {
+    return { state: 'none' };
+  }
+  if (text === undefined) return { state: 'none' };
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 1) return { state: 'malformed' };
+  if (!isAlive(pid)) return { state: 'gone', pid };
+  return { state: looksLikeNode(pid) ? 'live' : 'foreign', pid };
+}
+
 /** Throws DaemonError('already-running') if another live daemon owns the state directory. */
 export function checkPidFile(stateDir: string, ownPid = process.pid): void {
   const path = pidFilePath(stateDir);
-  let text: string | undefined;
-  try {
-    text = readNoFollow(path);
-  } catch {
-    return; // a symlink (ELOOP) or unreadable: not a pid file; writePidFile replaces it
-  }
-  if (text === undefined) return;
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === ownPid) return;
-  if (!isAlive(pid) || !looksLikeNode(pid)) return;
+  const found = readPidFile(stateDir);
+  if (found.state !== 'live' || found.pid === ownPid) return;
+  const { pid } = found;
   throw new DaemonError(
     'already-running',
     `another spa-server (pid ${pid}) is running with state directory ${stateDir}`,

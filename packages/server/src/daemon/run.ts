@@ -16,7 +16,7 @@ import type { DaemonDeps } from './deps.js';
 import { type Notifier, systemdNotifier } from './notify.js';
 import { releaseHeldSignals } from './signal-hold.js';
 
-export { KnockPipeline } from '../pipeline/pipeline.js';
+export { KnockPipeline } from '../pipeline/index.js';
 export { Daemon } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
 

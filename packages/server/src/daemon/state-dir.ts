@@ -3,10 +3,9 @@
  * directory can plant a symlink named like one of our files and have root write through it
  * (issue 12, item 9), so: the directory must be owned by the user the daemon runs as (root)
  * and not writable by group or other, or `run` refuses and `check` fails, with the fix; and
- * every file is opened with O_NOFOLLOW, new files also with O_EXCL after unlinking what was
- * there (unlink removes a symlink itself, never its target).
+ * every file is opened with O_NOFOLLOW, new ones with O_EXCL (replay/state-file.ts).
  */
-import { closeSync, constants, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { DaemonError } from './errors.js';
 
 /** What is wrong with `dir` as a state directory and the command that fixes it, or undefined. */
@@ -43,41 +42,4 @@ export function stateDirProblem(
 export function assertSafeStateDir(dir: string): void {
   const p = stateDirProblem(dir);
   if (p) throw new DaemonError('state-dir-unsafe', `state directory ${dir} ${p.problem}`, p.fix);
-}
-
-/**
- * Writes `text` to a new file at `path`: whatever is there (a stale file, a planted symlink)
- * is unlinked first, then the file is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a symlink
- * put back in between makes the open fail instead of being followed.
- */
-export function writeNewFile(path: string, text: string, mode = 0o600): void {
-  rmSync(path, { force: true });
-  const fd = openSync(
-    path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    mode,
-  );
-  try {
-    const bytes = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The text of `path`, never through a symlink (ELOOP is thrown); undefined if it does not exist. */
-export function readNoFollow(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -33,6 +33,7 @@ import {
   type GuardState,
   type LiveGrant,
   type LogFn,
+  type TrialSupport,
 } from './firewall.js';
 import {
   addCommand,
@@ -72,6 +73,8 @@ const LOCK_WAIT = '5';
 
 export class IpsetFirewall implements Firewall {
   readonly name = 'iptables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = IpsetFirewall.trial;
   readonly names: IpsetNames;
   readonly #prefix: string[];
   readonly #spawn: SpawnFn;

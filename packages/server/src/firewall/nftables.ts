@@ -47,6 +47,7 @@ import {
   type GuardState,
   type LiveGrant,
   type LogFn,
+  type TrialSupport,
 } from './firewall.js';
 import { LineSession } from './line-session.js';
 import { LiveTuples } from './live.js';
@@ -95,6 +96,8 @@ export const DEFAULT_PRIORITY = -10;
 
 export class NftablesFirewall implements Firewall {
   readonly name = 'nftables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = NftablesFirewall.trial;
   readonly table: string;
   readonly priority: number;
   readonly #nft: string;

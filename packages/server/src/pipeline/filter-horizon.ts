@@ -25,7 +25,7 @@
  * A fixed knock port: one filter for the life of the daemon (its horizon never ends).
  */
 import type { KnockPortMode } from '@spa/shared';
-import { MAX_SPA_PORTS } from '../capture/bpf.js';
+import { MAX_SPA_PORTS } from '../capture/index.js';
 import type { ServerConfig } from '../config/types.js';
 import { captureFilter, knockPortsOfSteps } from './steps.js';
 

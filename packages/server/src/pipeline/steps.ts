@@ -13,9 +13,9 @@
  * `recent`-style rule in advanceSequence): a sweep cannot complete a sequence by luck.
  */
 import { type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
-import { buildFilter, type KnockProtocol } from '../capture/bpf.js';
+import { buildFilter, type KnockProtocol } from '../capture/index.js';
 import type { ServerConfig, ServiceDef } from '../config/types.js';
-import type { GuardedPort } from '../firewall/firewall.js';
+import type { GuardedPort } from '../firewall/index.js';
 
 export function watchedPorts(portKey: Uint8Array, step: number, knock: KnockPortMode): number[] {
   return watchedKnockPorts(portKey, step, knock);

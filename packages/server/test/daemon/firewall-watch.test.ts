@@ -26,7 +26,13 @@ async function launch(watchEveryMs: number) {
     const done = runDaemon({
       configPath: fixture.config.path,
       logger: log.logger,
-      deps: { source, firewall, signals, clock: { now: () => NOW }, loadConfig: () => fixture.config },
+      deps: {
+        source,
+        firewall,
+        signals,
+        clock: { now: () => NOW, monotonic: () => 0 },
+        loadConfig: () => fixture.config,
+      },
       watchEveryMs,
       onReady: (d) => {
         daemon = d;

@@ -58,7 +58,7 @@ function launch(held?: NodeJS.Signals[]) {
       source: new FakePacketSource({ now: () => NOW }),
       firewall,
       signals,
-      clock: { now: () => NOW },
+      clock: { now: () => NOW, monotonic: () => 0 },
       loadConfig: () => {
         loads++;
         return fixture.config;

@@ -67,7 +67,7 @@ async function startOn(dir: string): Promise<Error | undefined> {
       source: new FakePacketSource({ now: () => NOW }),
       firewall: new FakeFirewall({ now: () => NOW }),
       signals,
-      clock: { now: () => NOW },
+      clock: { now: () => NOW, monotonic: () => 0 },
       loadConfig: () => fixture.config,
     },
     onReady: () => ready(),

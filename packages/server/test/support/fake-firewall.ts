@@ -16,6 +16,7 @@ import {
   type GuardedPort,
   type GuardState,
   type LiveGrant,
+  type TrialSupport,
 } from '../../src/firewall/firewall.js';
 import { GrantTable } from '../../src/firewall/memory.js';
 
@@ -30,6 +31,8 @@ export type FakeMethod = FakeCall['method'];
 
 export class FakeFirewall implements Firewall {
   readonly name = 'fake';
+  static readonly trial: TrialSupport = 'daemon';
+  readonly trial = FakeFirewall.trial;
   /** Every call in order, with copies of its arguments (recorded even when it then fails). */
   readonly calls: FakeCall[] = [];
   /** The guarded ports of the last successful start(), or undefined. */
