@@ -73,6 +73,8 @@ export function check(opts: CheckOptions, io: Io): number {
   probes.push(...probeFirewall(config.firewall, io.env));
   probes.push(probeStateDir(config.stateDir));
   probes.push(...lockoutProbes(config, Date.now()));
+  for (const notice of config.notices ?? [])
+    probes.push({ ok: true, warn: true, what: 'two-factor', detail: notice });
   for (const p of probes) io.out(line(p));
   const failed = probes.filter((p) => !p.ok).length;
   const warned = probes.filter((p) => p.ok && p.warn).length;

@@ -90,6 +90,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--services <list>', 'comma-separated services it may open (default: all)', commaList, [])
     .option('--expires <date>', 'the key stops working then: 2027-06-30 (00:00 UTC) or a date-time')
     .option('--allow-from <cidrs>', 'comma-separated networks it may knock from', commaList, [])
+    .option(
+      '--ssh-key <line>',
+      'two-factor: SSH public key ("ssh-ed25519 AAAA… c") that must sign every knock',
+    )
+    .option('--ssh-key-file <file>', 'the same, from a .pub file (e.g. ~/.ssh/id_ed25519.pub)')
+    .option('--require-touch', 'with an sk-… key: the security key must be touched for every knock')
     .action((name: string, o) => {
       addClient(
         {
@@ -98,6 +104,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           services: o.services,
           ...(o.expires !== undefined ? { expires: o.expires } : {}),
           allowFrom: o.allowFrom,
+          ...(o.sshKey !== undefined ? { sshKey: o.sshKey } : {}),
+          ...(o.sshKeyFile !== undefined ? { sshKeyFile: o.sshKeyFile } : {}),
+          ...(o.requireTouch ? { requireTouch: true } : {}),
         },
         io,
       );

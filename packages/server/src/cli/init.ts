@@ -119,6 +119,7 @@ export function initDocument(opts: InitOptions): Table {
       max_duration: formatDuration(d.maxDurationSeconds * 1000),
       require_literal_address: d.requireLiteralAddress,
       allowed_sources: [],
+      require_ssh_key: false,
     },
     firewall: {
       backend: opts.firewall ?? d.firewallBackend,

@@ -15,7 +15,7 @@ export { isTable, type Table } from './fields.js';
 export { permissionProblem, readConfigText } from './file.js';
 export { loadConfig } from './load.js';
 export { parseConfig, parseToml } from './parse.js';
-export { clientProfile, clientProfileUri } from './profile.js';
+export { clientProfile, clientProfileUri, signedOnly } from './profile.js';
 export { renderClient, renderConfig } from './render.js';
 export * from './schema.js';
 export { NAME_PATTERN } from './sections.js';

@@ -201,6 +201,7 @@ export function readPolicy(f: Fields | undefined): PolicyConfig {
     maxDurationSeconds: max / 1000,
     requireLiteralAddress: f ? f.bool('require_literal_address', DEFAULTS.requireLiteralAddress) : false,
     allowedSources: f ? readCidrs(f, 'allowed_sources') : [],
+    requireSshKey: f ? f.bool('require_ssh_key', false) : false,
   };
 }
 

@@ -11,6 +11,7 @@ import type {
   L4Protocol,
   PortRange,
   SequenceSpec,
+  SshPublicKey,
   TimeWindow,
 } from '@spa/shared';
 import type { FIREWALL_BACKENDS, LOG_LEVELS } from './schema.js';
@@ -37,6 +38,10 @@ export interface ClientDef extends ClientStanding {
   readonly secret: Uint8Array;
   /** Derived on first use, then kept (config/clients.ts LazyClientKeys): loading stays fast with many clients. */
   readonly keys: ClientKeys;
+  /** Two-factor: the SSH key that must sign every knock (docs/protocol.md §12). */
+  readonly sshKey?: SshPublicKey | undefined;
+  /** sk keys: the signature must carry the user-presence flag. */
+  readonly requireTouch?: boolean;
 }
 
 /**
@@ -71,6 +76,8 @@ export interface PolicyConfig {
   readonly requireLiteralAddress: boolean;
   /** Server-wide allowed source networks; empty = any. */
   readonly allowedSources: readonly Cidr[];
+  /** Every knock must carry a valid signature by its client's ssh_key (a client without one opens nothing). */
+  readonly requireSshKey?: boolean;
 }
 
 /** The closed sets are spelled once, as the schema's lists (config/schema.ts). */
@@ -119,6 +126,8 @@ export interface ServerConfig {
   /** Clients of the stock fwknop client ([fwknop], [fwknop_clients.NAME]). */
   readonly fwknop: FwknopConfig;
   readonly logLevel: LogLevel;
+  /** Things the file does that its reader should know (logged at start and reload, shown by `check`). */
+  readonly notices?: readonly string[];
 }
 
 export type { PortRange };

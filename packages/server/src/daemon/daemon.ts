@@ -120,6 +120,7 @@ export class Daemon {
     const store = ReplayStore.open(config.stateDir, config.window, clock.now());
     const log = opts.logger.child({ component: 'daemon' });
     log.info({ replay: store.loaded }, 'replay store loaded');
+    for (const notice of config.notices ?? []) log.warn({ notice }, 'config notice');
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
     let guardUp = false;
@@ -279,6 +280,7 @@ export class Daemon {
         this.#log.error({ err }, 'reload failed');
         return false;
       }
+      for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
       this.#log.info(
         { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
         'reloaded',

@@ -8,6 +8,8 @@
  *   → step binding → time window                                        (KnockVerifier)
  *   → key revoked or expired        no disk write for a dead (maybe stolen) key
  *   → replay                        the one-time id was seen
+ *   → signature                     two-factor clients: their SSH key signed this knock
+ *                                   (verify/signature.ts; budgeted per client, never for a replay)
  *   → record the id (sync write)    from here on the id is spent, whatever the policy says,
  *                                   so a later policy change cannot make a replay work
  *   → policy                        services, allowed networks, literal address, duration
@@ -32,6 +34,7 @@ import type { Firewall } from '../firewall/index.js';
 import { clientStanding, evaluateFwknopPolicy, evaluatePolicy, type PolicyGrant } from '../policy/index.js';
 import type { ReplayStore } from '../replay/index.js';
 import { SequenceTracker } from '../sequence/index.js';
+import { type BudgetSettings, SignatureGate } from '../verify/index.js';
 import { Counters } from './counters.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
 import type { KnockReject } from './reasons.js';
@@ -56,6 +59,8 @@ export interface PipelineSetup {
   readonly filterHorizonSteps?: number;
   /** Bound of the sequence tracker (default 10,000 sources). */
   readonly maxSequenceSources?: number;
+  /** Signature checks per client (default DEFAULT_SIGNATURE_BUDGET). */
+  readonly signatureBudget?: BudgetSettings;
 }
 
 export class KnockPipeline {
@@ -67,6 +72,7 @@ export class KnockPipeline {
   readonly #onFilter: ((filter: string) => void) | undefined;
   readonly #tracker: SequenceTracker;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #signatures: SignatureGate;
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
   /** The fwknop port the capture watches; undefined = no fwknop clients. */
@@ -81,6 +87,7 @@ export class KnockPipeline {
     this.#log = setup.logger;
     this.#rejectLog = new RejectLog(setup.logger);
     this.#onFilter = setup.onFilter;
+    this.#signatures = new SignatureGate(setup.signatureBudget);
     this.#tracker = new SequenceTracker({
       gapMs: setup.config.sequence?.gapMs ?? 0,
       isBurned: (id) => this.#store.isBurned(id),
@@ -172,6 +179,7 @@ export class KnockPipeline {
     const tables = buildTables(config, step);
     this.#config = config;
     this.#tables = tables;
+    this.#signatures.retain(config);
     // The step may have moved on since the last roll (no packet, timer not yet fired).
     let changed = this.#horizon.roll(step);
     const fwknopPort = fwknopCapturePort(config);
@@ -229,7 +237,11 @@ export class KnockPipeline {
     const verdict = this.#tables.verifier.verify(p.payload, atMs);
     if (!verdict.ok) return verdict.reason;
     const { client, payload } = verdict.value;
-    const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs);
+    const signed = () => {
+      const v = this.#signatures.check(client.def, p.payload, payload, atMs, this.#config);
+      return v.ok ? undefined : v.reason;
+    };
+    const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs, signed);
     if (spent) return spent;
     const policy = evaluatePolicy(client.def, payload, p.srcAddress, atMs, this.#config);
     if (!policy.ok) return policy.reason;
@@ -267,11 +279,20 @@ export class KnockPipeline {
    * (no disk write for a dead key) or the id was seen; else recorded (sync write) before any
    * policy, so a later policy change cannot make a replay work. A reason, or undefined once spent.
    */
-  #spend(client: ClientStanding, id: string, timestampMs: number, atMs: number): KnockReject | undefined {
+  #spend(
+    client: ClientStanding,
+    id: string,
+    timestampMs: number,
+    atMs: number,
+    /** A check between the replay check and the record (the knock's signature). */
+    beforeRecord?: () => KnockReject | undefined,
+  ): KnockReject | undefined {
     const standing = clientStanding(client, atMs);
     if (standing) return standing;
     const fresh = this.#store.check(id, timestampMs, atMs);
     if (fresh !== 'ok') return fresh;
+    const refused = beforeRecord?.();
+    if (refused) return refused;
     try {
       this.#store.record(id, timestampMs);
     } catch (err) {

@@ -9,6 +9,7 @@ import { POLICY_REASONS, type PolicyReason } from '../policy/index.js';
 export const DAEMON_REASONS = [
   'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits
   'store', // the replay store could not be written: nothing was granted (fail closed)
+  'signature-budget', // a signature check shed: the client's budget of checks is spent (verify/signature-budget.ts)
 ] as const;
 
 export type DaemonReason = (typeof DAEMON_REASONS)[number];

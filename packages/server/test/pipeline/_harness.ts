@@ -62,6 +62,8 @@ export interface RigOptions {
   readonly maxSequenceSources?: number;
   /** K of the capture filter horizon (default FILTER_HORIZON_STEPS). */
   readonly filterHorizonSteps?: number;
+  /** Signature checks per client (default DEFAULT_SIGNATURE_BUDGET). */
+  readonly signatureBudget?: { burst: number; ratePerSecond: number };
 }
 
 export function rig(o: RigOptions = {}): Rig {
@@ -80,6 +82,7 @@ export function rig(o: RigOptions = {}): Rig {
     onFilter: (f) => filters.push(f),
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
     ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
+    ...(o.signatureBudget ? { signatureBudget: o.signatureBudget } : {}),
   });
   return { fixture, pipeline, firewall, store, log, filters };
 }
