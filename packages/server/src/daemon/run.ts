@@ -28,7 +28,7 @@ export interface RunDaemonOptions {
   readonly onReady?: (daemon: Daemon) => void;
   /** Interval of the counter report (default 60 s). */
   readonly reportEveryMs?: number;
-  /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (daemon/trial.ts). */
+  /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (trial/). */
   readonly trialSeconds?: number;
   /** Period of the firewall guard check (daemon/firewall-watch.ts). */
   readonly watchEveryMs?: number;
