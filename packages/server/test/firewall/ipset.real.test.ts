@@ -186,7 +186,7 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     assert.equal(lab.exec(['ipset', 'list', '-n']).trim(), '', 'stop(remove) destroys the trial sets too');
   });
 
-  test('a grant costs one pipe round trip (200 in a loop)', async (t) => {
+  test('200 grants in a loop all reach the kernel (cost reported)', async (t) => {
     const { fw } = await setup(t);
     const grant = (i: number) =>
       fw.grant({ address: `198.51.100.${i % 250}`, protocol: 'tcp', port: 10000 + i, seconds: 60 });
@@ -197,7 +197,7 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     for (let i = 0; i < 200; i++) await grant(i);
     const ms = (performance.now() - start) / 200;
     t.diagnostic(`ipset grant: ${ms.toFixed(3)} ms`);
+    // The cost is reported, not asserted: speed goals live in `npm run bench`.
     assert.equal((await fw.list()).length, 500);
-    assert.ok(ms < 5, `too slow: ${ms} ms`);
   });
 });
