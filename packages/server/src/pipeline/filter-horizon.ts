@@ -2,8 +2,8 @@
  * When the capture filter is re-armed (docs/protocol.md §7). Pure: steps in, filter out.
  *
  * The patched `cap` changes the filter of the open handle in place (setFilter: pcap_compile and
- * one SO_ATTACH_FILTER, no second handle; docs/capture.md), so by default (K = 1) the filter follows every step
- * and admits exactly the knock ports the pipeline accepts, those of T-1, T and T+1, plus the
+ * one SO_ATTACH_FILTER, no second handle; docs/capture.md), so by default (K = 1) the filter
+ * follows every step and admits exactly the knock ports the pipeline accepts, those of T-1, T and T+1, plus the
  * sequence range and the fwknop port: a port that went stale leaves the kernel filter at the
  * step it goes stale, and a flood aimed at it never reaches user space.
  *
