@@ -9,8 +9,8 @@
  *
  * Sequences: the filter passes the whole sequence port range, not only the ports of the
  * current candidates. The kernel filter then tells an observer nothing about which ports are
- * live, and a scanner sweeping the range hits wrong ports, which resets its progress (the
- * `recent`-style rule in advanceSequence): a sweep cannot complete a sequence by luck.
+ * live, and a scanner sweeping the range hits wrong ports: noise, of which a partial sequence
+ * survives at most SEQUENCE_MAX_NOISE per knock (advanceSequence; docs/protocol.md §8.2).
  */
 import { type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
 import { buildFilter, type KnockProtocol } from '../capture/bpf.js';

@@ -31,7 +31,8 @@ export const EVENTS = [
   'sequence-started',
   'sequence-advanced',
   'sequence-complete',
-  'sequence-reset-wrong-port',
+  'sequence-noise', // a wrong port while a sequence is in progress: not progress, not a reset
+  'sequence-reset-noise', // a track dropped after more wrong ports than it tolerates
   'sequence-reset-timeout',
   'sequence-burned', // a knock that would start only burned sequences (a replayed sequence)
   'internal-error', // a bug caught around one packet (never attacker input); capture goes on
