@@ -17,7 +17,8 @@
  * (sync write) and then goes through the same policy (sequence rules) and grant.
  *
  * A UDP packet to the fwknop port (when there are [fwknop_clients]) is a packet of the stock
- * fwknop client (docs/fwknop.md): HMAC per candidate client (constant time) → decrypt → decode
+ * fwknop client (docs/fwknop.md): length cap, shape, per-source and global budget (FwknopGate,
+ * so a flood there cannot starve native knocks) → HMAC per candidate client (constant time) → decrypt → decode
  * → time window (FwknopVerifier) → revoked/expired → replay (SHA-256 of the packet) → record
  * → fwknop refusals (command, NAT, username) and policy → grant, like a native knock.
  *
@@ -35,6 +36,7 @@ import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/poli
 import type { ReplayStore } from '../replay/replay-store.js';
 import { SequenceTracker } from '../sequence/tracker.js';
 import { Counters } from '../verify/counters.js';
+import { type FwknopBudget, FwknopGate } from '../verify/fwknop-gate.js';
 import type { KnockReject } from '../verify/reasons.js';
 import { RejectLog } from '../verify/reject-log.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
@@ -56,6 +58,8 @@ export interface PipelineSetup {
   readonly onFilter?: (filter: string) => void;
   /** K of the filter horizon (default FILTER_HORIZON_STEPS); tests use other values. */
   readonly filterHorizonSteps?: number;
+  /** Budgets of the fwknop port (default DEFAULT_FWKNOP_BUDGET); tests use others. */
+  readonly fwknopBudget?: FwknopBudget;
   /** Bound of the sequence tracker (default 10,000 sources). */
   readonly maxSequenceSources?: number;
 }
@@ -71,6 +75,8 @@ export class KnockPipeline {
   readonly #inFlight = new Set<Promise<void>>();
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
+  /** Length cap and budgets in front of the fwknop HMAC loop. */
+  readonly #fwknopGate: FwknopGate;
   /** The fwknop port the capture watches; undefined = no fwknop clients. */
   #fwknopPort: number | undefined;
   #config: ServerConfig;
@@ -96,6 +102,7 @@ export class KnockPipeline {
     );
     this.#horizon.roll(this.#tables.step);
     this.#fwknopPort = fwknopCapturePort(setup.config);
+    this.#fwknopGate = new FwknopGate(setup.nowMs, setup.fwknopBudget);
   }
 
   get config(): ServerConfig {
@@ -244,6 +251,8 @@ export class KnockPipeline {
     const verifier = this.#tables.fwknop;
     const source = parseIp(p.srcAddress);
     if (!verifier || !source) return 'mac';
+    const gated = this.#fwknopGate.admit(p.payload, p.srcAddress, verifier, atMs);
+    if (gated) return gated;
     const verdict = verifier.verify(p.payload, source, atMs);
     if (!verdict.ok) return verdict.reason;
     const { client, message } = verdict.value;

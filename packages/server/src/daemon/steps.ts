@@ -12,7 +12,7 @@
  * live, and a scanner sweeping the range hits wrong ports: noise, of which a partial sequence
  * survives at most SEQUENCE_MAX_NOISE per knock (advanceSequence; docs/protocol.md §8.2).
  */
-import { type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
+import { FWKNOP_CLIENT_MAX_WIRE_LENGTH, type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
 import { buildFilter, type KnockProtocol } from '../capture/bpf.js';
 import type { ServerConfig, ServiceDef } from '../config/types.js';
 import type { GuardedPort } from '../firewall/firewall.js';
@@ -54,7 +54,11 @@ export function captureFilter(
   const seq = config.sequence;
   const fwknop = fwknopCapturePort(config);
   return buildFilter({
-    spaPorts: fwknop === undefined ? spaPorts : [...spaPorts, fwknop],
+    spaPorts,
+    // No stock fwknop client builds a longer packet: the kernel drops those (issue 12).
+    ...(fwknop === undefined
+      ? {}
+      : { cappedUdp: { port: fwknop, maxPayload: FWKNOP_CLIENT_MAX_WIRE_LENGTH } }),
     ...(seq ? { sequence: { ranges: [seq.range], protocols: sequenceProtocols(config) } } : {}),
   });
 }

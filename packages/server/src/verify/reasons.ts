@@ -9,6 +9,8 @@ import { POLICY_REASONS, type PolicyReason } from '../policy/reasons.js';
 export const DAEMON_REASONS = [
   'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits
   'store', // the replay store could not be written: nothing was granted (fail closed)
+  'fwknop-length', // at the fwknop port, longer than any stock client's packet (before any HMAC)
+  'fwknop-shed', // at the fwknop port, over the per-source or the global budget (before any HMAC)
 ] as const;
 
 export type DaemonReason = (typeof DAEMON_REASONS)[number];

@@ -1,5 +1,6 @@
 // Shared by the daemon, sequence and fuzz tests: temporary state directories, a logger whose
 // lines land in memory, and a pipeline on fakes (recording firewall, fixed clock).
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { FakeFirewall } from '../../src/firewall/fake.js';
 import type { Grant } from '../../src/firewall/firewall.js';
 import { Fixture, type FixtureOptions } from '../../src/fuzz/fixture.js';
 import { ReplayStore, type ReplayStoreOptions } from '../../src/replay/replay-store.js';
+import type { FwknopBudget } from '../../src/verify/fwknop-gate.js';
 
 /** A time in the middle of a 30 s step (15 s after its start). */
 export const NOW = 1_700_000_025_000;
@@ -60,6 +62,7 @@ export interface RigOptions {
   readonly nowMs?: number;
   readonly store?: ReplayStoreOptions;
   readonly maxSequenceSources?: number;
+  readonly fwknopBudget?: FwknopBudget;
   /** K of the capture filter horizon (default FILTER_HORIZON_STEPS). */
   readonly filterHorizonSteps?: number;
 }
@@ -79,6 +82,7 @@ export function rig(o: RigOptions = {}): Rig {
     nowMs,
     onFilter: (f) => filters.push(f),
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
+    ...(o.fwknopBudget ? { fwknopBudget: o.fwknopBudget } : {}),
     ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
   });
   return { fixture, pipeline, firewall, store, log, filters };

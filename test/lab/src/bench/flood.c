@@ -40,7 +40,7 @@
 
 #define BATCH 64
 #define MAX_PORTS 16
-#define MAX_SIZE 1400
+#define MAX_SIZE 1472 /* the largest UDP payload in one 1500-byte IPv4 packet */
 #define POOL 256 /* distinct payloads, each also mutated per packet */
 #define MAX_DURATION_MS 180000
 #define MAX_PACKETS 100000000L
@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
   if (syn && !spoof) usage("--syn needs --spoof (raw socket)");
   if (spoof_bits < 0 || spoof_bits > 16) usage("--spoof-bits must be 0..16");
   if (syn) size = 0;
-  else if (size < 1 || size > MAX_SIZE) usage("--size must be 1..1400");
+  else if (size < 1 || size > MAX_SIZE) usage("--size must be 1..1472");
   if (rate < 0) usage("--rate is required (0 = as fast as possible)");
   if (duration_ms < 1 || duration_ms > MAX_DURATION_MS) usage("--duration-ms must be 1..180000");
   if (max_packets < 1 || max_packets > MAX_PACKETS) usage("--max-packets must be 1..100000000");
