@@ -19,6 +19,7 @@
  * Any grant outside the controls, and any exception (or `internal-error` count), is a
  * finding. The clock moves 0-3 ms per frame, so steps roll during a long run.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import { type LinkType, parseFrame } from '../capture/frame.js';
 import { KnockPipeline } from '../daemon/pipeline.js';
 import { FakeFirewall } from '../firewall/fake.js';
 import { ReplayStore } from '../replay/replay-store.js';
+import { UNLIMITED_FWKNOP_BUDGET } from '../verify/fwknop-gate.js';
 import { Fixture } from './fixture.js';
 import { type FrameSpec, synFrame, udpFrame, udpPayloadOffset } from './frames.js';
 import { MUTATIONS, type Mutation, mutate } from './mutate.js';
@@ -94,6 +96,9 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
     firewall,
     logger: pino({ level: 'silent' }),
     nowMs: now,
+    // Frames arrive far faster than the fuzz clock moves: no fwknop budget, so every mutated
+    // fwknop packet reaches the HMAC and the parsers (the budgets have their own tests).
+    fwknopBudget: UNLIMITED_FWKNOP_BUDGET,
   });
   /** Grant calls since call number `from` (calls are recorded synchronously). */
   const grantsSince = (from: number) => {

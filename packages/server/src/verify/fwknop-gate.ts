@@ -41,6 +41,15 @@ export const DEFAULT_FWKNOP_BUDGET: FwknopBudget = {
   maxSources: 4096,
 };
 
+/** No budget at all (the fuzzer, whose clock barely moves). */
+export const UNLIMITED_FWKNOP_BUDGET: FwknopBudget = {
+  hmacsPerSecond: Number.POSITIVE_INFINITY,
+  hmacBurst: Number.POSITIVE_INFINITY,
+  perSourcePerSecond: Number.POSITIVE_INFINITY,
+  perSourceBurst: Number.POSITIVE_INFINITY,
+  maxSources: 1,
+};
+
 export interface FwknopShape {
   /** Non-revoked clients: the most HMACs one packet can cost. */
   readonly size: number;
