@@ -16,12 +16,14 @@ import type { PacketSource } from '../capture/packet-source.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Firewall, Grant } from '../firewall/firewall.js';
 import { ReplayStore } from '../replay/replay-store.js';
+import { HostAddresses } from '../verify/destination.js';
 import {
   type Clock,
   type DaemonDeps,
   defaultFirewall,
   defaultLoadConfig,
   defaultSource,
+  osAddresses,
   systemClock,
 } from './deps.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
@@ -164,6 +166,7 @@ export class Daemon {
         },
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
+        hostAddresses: new HostAddresses(deps.hostAddresses ?? osAddresses),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
           arm.knock = filter;

@@ -1,5 +1,7 @@
 /**
- * The daemon's per-packet path, cheapest check first. A packet is an SPA knock only if it is
+ * The daemon's per-packet path, cheapest check first. A packet addressed to another host (its
+ * destination is not one of this host's addresses) is refused as `not-for-us` before anything
+ * else (verify/destination.ts). A packet is an SPA knock only if it is
  * UDP to a watched knock port (steps T-1, T, T+1); the capture filter also admits the ports of
  * later steps (FilterHorizon), and those, like any other port, are refused as `port` before any
  * crypto. For an SPA knock:
@@ -36,6 +38,7 @@ import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/poli
 import type { ReplayStore } from '../replay/replay-store.js';
 import { SequenceTracker } from '../sequence/tracker.js';
 import { Counters } from '../verify/counters.js';
+import type { HostAddresses } from '../verify/destination.js';
 import { type FwknopBudget, FwknopGate } from '../verify/fwknop-gate.js';
 import type { KnockReject } from '../verify/reasons.js';
 import { RejectLog } from '../verify/reject-log.js';
@@ -58,6 +61,11 @@ export interface PipelineSetup {
   readonly onFilter?: (filter: string) => void;
   /** K of the filter horizon (default FILTER_HORIZON_STEPS); tests use other values. */
   readonly filterHorizonSteps?: number;
+  /**
+   * This host's addresses: a packet to any other destination is `not-for-us`. The daemon
+   * always passes them (from the OS); without them (unit tests) every destination is ours.
+   */
+  readonly hostAddresses?: HostAddresses;
   /** Budgets of the fwknop port (default DEFAULT_FWKNOP_BUDGET); tests use others. */
   readonly fwknopBudget?: FwknopBudget;
   /** Bound of the sequence tracker (default 10,000 sources). */
@@ -75,6 +83,7 @@ export class KnockPipeline {
   readonly #inFlight = new Set<Promise<void>>();
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
+  readonly #hostAddresses: HostAddresses | undefined;
   /** Length cap and budgets in front of the fwknop HMAC loop. */
   readonly #fwknopGate: FwknopGate;
   /** The fwknop port the capture watches; undefined = no fwknop clients. */
@@ -103,6 +112,7 @@ export class KnockPipeline {
     this.#horizon.roll(this.#tables.step);
     this.#fwknopPort = fwknopCapturePort(setup.config);
     this.#fwknopGate = new FwknopGate(setup.nowMs, setup.fwknopBudget);
+    this.#hostAddresses = setup.hostAddresses;
   }
 
   get config(): ServerConfig {
@@ -207,6 +217,7 @@ export class KnockPipeline {
   }
 
   #route(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    if (this.#hostAddresses && !this.#hostAddresses.isOurs(p.dstAddress, atMs)) return 'not-for-us';
     // The port check before any crypto: only T-1, T, T+1, although the filter admits more.
     if (p.protocol === 'udp' && this.#tables.watched.includes(p.dstPort)) return this.#knock(p, atMs);
     // The config keeps the fwknop port out of the knock and sequence ranges (config/parse.ts).

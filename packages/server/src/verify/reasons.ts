@@ -7,6 +7,7 @@ import { FWKNOP_REASONS, type FwknopReason, REJECT_REASONS, type RejectReason } 
 import { POLICY_REASONS, type PolicyReason } from '../policy/reasons.js';
 
 export const DAEMON_REASONS = [
+  'not-for-us', // the destination is not one of this host's addresses (before anything else)
   'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits
   'store', // the replay store could not be written: nothing was granted (fail closed)
   'fwknop-length', // at the fwknop port, longer than any stock client's packet (before any HMAC)

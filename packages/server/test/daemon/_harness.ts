@@ -55,6 +55,9 @@ export interface Rig {
   readonly filters: string[];
 }
 
+/** The addresses the fixture's packets are sent to (Fixture.udp, sequencePacket): "this host". */
+export const FIXTURE_HOST: readonly string[] = ['192.0.2.1', '2001:db8::1'];
+
 export interface RigOptions {
   readonly fixture?: Partial<FixtureOptions>;
   /** Reuse this fixture (same keys) instead of making one. */

@@ -1,4 +1,5 @@
 /** The trial guard wired into the daemon, on fakes: capture term, confirmation, rollback, reload --trial. */
+
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import {
 import { FakeFirewall } from '../../src/firewall/fake.js';
 import type { GuardedPort } from '../../src/firewall/firewall.js';
 import { Fixture } from '../../src/fuzz/fixture.js';
-import { memoryLog, NOW, stateDir } from './_harness.js';
+import { FIXTURE_HOST, memoryLog, NOW, stateDir } from './_harness.js';
 
 interface Running {
   fixture: Fixture;
@@ -58,7 +59,14 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
   const options = {
     configPath: fixture.config.path,
     logger: log.logger,
-    deps: { source, firewall, signals, clock: { now: () => clock.now }, loadConfig: () => r.next },
+    deps: {
+      source,
+      firewall,
+      signals,
+      clock: { now: () => clock.now },
+      loadConfig: () => r.next,
+      hostAddresses: () => FIXTURE_HOST,
+    },
     onReady,
     ...(trialSeconds !== undefined ? { trialSeconds } : {}),
   };

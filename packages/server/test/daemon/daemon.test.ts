@@ -21,7 +21,7 @@ import { FILTER_HORIZON_STEPS } from '../../src/daemon/filter-horizon.js';
 import { runDaemon } from '../../src/daemon/run.js';
 import { FakeFirewall } from '../../src/firewall/fake.js';
 import { Fixture } from '../../src/fuzz/fixture.js';
-import { filterKnockPorts, granted, memoryLog, NOW, stateDir } from './_harness.js';
+import { FIXTURE_HOST, filterKnockPorts, granted, memoryLog, NOW, stateDir } from './_harness.js';
 
 interface Running {
   readonly fixture: Fixture;
@@ -58,6 +58,7 @@ async function start(
       source,
       firewall,
       signals,
+      hostAddresses: () => FIXTURE_HOST,
       clock: { now: () => NOW },
       loadConfig: () => {
         if (running.next instanceof Error) throw running.next;
