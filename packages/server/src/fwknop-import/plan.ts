@@ -28,6 +28,12 @@ export interface NumberedStanza {
   readonly entries: readonly AccessEntry[];
 }
 
+/** Why an imported client must name its address unless its stanza says otherwise (docs/fwknop.md). */
+export const LITERAL_BY_DEFAULT_WHY =
+  'fwknop packets are not bound to a server, so a packet sent to another server with the same keys ' +
+  'could be replayed here; with a literal address (fwknop -a ADDRESS, not -s/-R) a replay opens ' +
+  'only the address the client named. Set REQUIRE_SOURCE_ADDRESS N in the stanza to allow source mode';
+
 export interface Carried {
   readonly fwknop: string;
   /** What it became, e.g. `services = ["ssh"]`. */
@@ -532,6 +538,16 @@ export function planStanza(stanza: NumberedStanza, ctx: PlanContext, taken: Read
     carried.push({
       fwknop: `${requireSource.key} ${requireSource.value}`,
       spa: `(not written: [policy] require_literal_address applies, now ${ctx.policy.requireLiteralAddress})`,
+    });
+  } else {
+    // fwknop packets name no server: one sniffed on its way to another server that shares
+    // these keys can be replayed here, and in source mode (fwknop -s / -R) it would open for
+    // whoever replays it. A literal address opens only the address the client put in the
+    // packet. The stanza can keep source mode with REQUIRE_SOURCE_ADDRESS N.
+    table.require_literal_address = true;
+    carried.push({
+      fwknop: '(REQUIRE_SOURCE_ADDRESS not set)',
+      spa: `require_literal_address = true: ${LITERAL_BY_DEFAULT_WHY}`,
     });
   }
   const rawUser = get('REQUIRE_USERNAME');
