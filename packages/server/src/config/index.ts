@@ -1,6 +1,6 @@
 /** Server configuration: the TOML file, its validation, and safe edits. */
 
-export { parseExpiry } from './_clients.js';
+export { parseExpiry } from './clients.js';
 export { formatDuration, parseDurationMs } from './duration.js';
 export { addClientText, type Edited, removeClientText, setClientValueText } from './edit.js';
 export { ConfigError, type ConfigErrorCode, isConfigError } from './errors.js';

@@ -6,12 +6,12 @@
  */
 import { inRange, type PortRange, rangesOverlap } from '@spa/shared';
 import { parse, TomlError } from 'smol-toml';
-import { readClients, readServices } from './_clients.js';
-import { Fields, keyText } from './_fields.js';
-import { readFwknop } from './_fwknop.js';
-import { readFirewall, readKnock, readPolicy, readSequence, readServer } from './_sections.js';
+import { readClients, readServices } from './clients.js';
 import { ConfigError } from './errors.js';
+import { Fields, keyText } from './fields.js';
+import { readFwknop } from './fwknop.js';
 import { sectionKeys } from './schema.js';
+import { readFirewall, readKnock, readPolicy, readSequence, readServer } from './sections.js';
 import type { ServerConfig } from './types.js';
 
 const ROOT_KEYS = [

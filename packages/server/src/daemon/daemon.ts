@@ -15,7 +15,11 @@ import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/packet-source.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Firewall, Grant } from '../firewall/firewall.js';
+import { KnockPipeline } from '../pipeline/pipeline.js';
+import { guardedPorts } from '../pipeline/steps.js';
 import { ReplayStore } from '../replay/replay-store.js';
+import { TrialGuard } from '../trial/guard.js';
+import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from '../trial/trial.js';
 import { HostAddresses } from '../verify/destination.js';
 import {
   type Clock,
@@ -27,11 +31,7 @@ import {
   systemClock,
 } from './deps.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
-import { KnockPipeline } from './pipeline.js';
 import { planReload } from './reload.js';
-import { guardedPorts } from './steps.js';
-import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from './trial.js';
-import { TrialGuard } from './trial-guard.js';
 
 export interface DaemonOptions {
   readonly configPath: string;

@@ -13,9 +13,7 @@
  * The guarded ports are the operator's own script's business: a trial cannot be rolled back
  * here, and `spa-server run --trial` refuses this backend.
  */
-import { canonicalAddress, checkGrant, checkGuarded } from './_check.js';
-import { GrantTable } from './_memory.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
+import { canonicalAddress, checkGrant, checkGuarded } from './check.js';
 import {
   type Clock,
   type Firewall,
@@ -24,6 +22,8 @@ import {
   type GuardedPort,
   type LiveGrant,
 } from './firewall.js';
+import { GrantTable } from './memory.js';
+import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface CommandTemplates {
   grant: readonly string[];

@@ -3,23 +3,23 @@
  * The daemon's wiring calls `createFirewall(config.firewall, { log, now })` once.
  */
 
-import type { SpawnFn } from './_process.js';
 import { CommandFirewall, type CommandTemplates } from './command.js';
 import { DryRunFirewall } from './dry-run.js';
 import { type Clock, type Firewall, FirewallError, type LogFn } from './firewall.js';
 import { IpsetFirewall } from './ipset.js';
 import { NftablesFirewall } from './nftables.js';
+import type { SpawnFn } from './process.js';
 
-export type { ChildLike, SpawnFn } from './_process.js';
+export { canonicalOrAsIs } from './check.js';
 export { CommandFirewall, type CommandOptions, type CommandTemplates, PLACEHOLDERS } from './command.js';
 export { DryRunFirewall, type DryRunOptions } from './dry-run.js';
-export { type FakeCall, FakeFirewall, type FakeMethod } from './fake.js';
 export {
   type Clock,
   type Firewall,
   FirewallError,
   type Grant,
   type GuardedPort,
+  type GuardState,
   type L4,
   type LiveGrant,
   type LogFn,
@@ -27,6 +27,7 @@ export {
 } from './firewall.js';
 export { IpsetFirewall, type IpsetOptions } from './ipset.js';
 export { DEFAULT_PRIORITY, DEFAULT_TABLE, NftablesFirewall, type NftablesOptions } from './nftables.js';
+export type { ChildLike, SpawnFn } from './process.js';
 
 export type BackendName = 'nftables' | 'iptables' | 'command' | 'dry-run';
 export const BACKENDS: readonly BackendName[] = ['nftables', 'iptables', 'command', 'dry-run'];

@@ -38,8 +38,17 @@ import {
   checkGuarded,
   checkInteger,
   checkName,
-} from './_check.js';
-import { LineSession } from './_line-session.js';
+} from './check.js';
+import {
+  type Firewall,
+  FirewallError,
+  type Grant,
+  type GuardedPort,
+  type GuardState,
+  type LiveGrant,
+  type LogFn,
+} from './firewall.js';
+import { LineSession } from './line-session.js';
 import {
   addCommand,
   guardBatch,
@@ -52,17 +61,8 @@ import {
   refreshCommand,
   removeTableCommand,
   revokeCommand,
-} from './_nft-text.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
-import {
-  type Firewall,
-  FirewallError,
-  type Grant,
-  type GuardedPort,
-  type GuardState,
-  type LiveGrant,
-  type LogFn,
-} from './firewall.js';
+} from './nft-text.js';
+import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface NftablesOptions {
   /** Table name in the inet family; default 'spa'. The table must belong to spa alone. */

@@ -14,8 +14,8 @@ import {
   parseCidr,
   SERVICE_NAME_PATTERN,
 } from '@spa/shared';
-import { NAME_PATTERN } from '../config/_sections.js';
 import { formatDuration } from '../config/duration.js';
+import { NAME_PATTERN } from '../config/sections.js';
 import { ACCESS_VARIABLES, type AccessEntry, SECRET_VARIABLES } from './access-conf.js';
 
 /** A stanza ready to plan: its entries already include those of its %include_keys files. */

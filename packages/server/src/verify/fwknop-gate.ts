@@ -14,7 +14,7 @@
  * fwknop clients themselves may be shed (a native client is not). Time is passed in.
  */
 import { FWKNOP_CLIENT_MAX_WIRE_LENGTH } from '@spa/shared';
-import type { KnockReject } from './reasons.js';
+import type { KnockReject } from '../pipeline/reasons.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface FwknopBudget {

@@ -19,8 +19,8 @@ import {
   type TimeWindow,
 } from '@spa/shared';
 import type { FwknopClientDef } from '../config/types.js';
+import type { KnockReject } from '../pipeline/reasons.js';
 import { sourceAllowed } from '../policy/sources.js';
-import type { KnockReject } from './reasons.js';
 
 export interface FwknopKnock {
   readonly client: FwknopClientDef;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { TRIAL_REQUEST_FILE } from '../../src/daemon/trial.js';
+import { TRIAL_REQUEST_FILE } from '../../src/trial/trial.js';
 import { initArgs, runCli, spawnCli, tempDir } from './_cli.js';
 
 describe('--trial', () => {

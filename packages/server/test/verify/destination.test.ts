@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KnockPipeline } from '../../src/daemon/pipeline.js';
+import { KnockPipeline } from '../../src/pipeline/pipeline.js';
 import { HostAddresses } from '../../src/verify/destination.js';
-import { FIXTURE_HOST, granted, NOW, rig } from '../daemon/_harness.js';
+import { FIXTURE_HOST, granted, NOW, rig } from '../pipeline/_harness.js';
 
 describe('HostAddresses', () => {
   it('reads the OS list once, canonicalises it, and drops IPv6 zones', () => {
