@@ -12,8 +12,9 @@ export function formatElapsed(ms: number): string {
 export function describeResult(r: OpenResult): string {
   const what = `${r.service} on ${r.name}`;
   const window = r.durationSeconds ? formatSeconds(r.durationSeconds) : "the server's default time";
+  const signed = r.signedBy ? `, signed by ${r.signedBy}` : '';
   if (r.status === 'open')
-    return `${what} is open for ${window} (opened in ${formatElapsed(r.openedInMs ?? 0)})`;
+    return `${what} is open for ${window} (opened in ${formatElapsed(r.openedInMs ?? 0)}${signed})`;
   const ports = [...new Set(r.knockPorts)].join(', ');
   if (r.protocol === 'udp') return `${what}: knock sent; ${r.port}/udp cannot be checked from here, try it`;
   const s = r.knockPorts.length > 1 ? 's' : '';
@@ -34,5 +35,7 @@ export function resultJson(r: OpenResult): Record<string, unknown> {
     openedInMs: r.openedInMs === undefined ? null : Math.round(r.openedInMs * 10) / 10,
     sends: r.knockPorts.length,
     knockPorts: r.knockPorts,
+    signed: r.signedBy !== undefined,
+    sshKey: r.signedBy ?? null,
   };
 }

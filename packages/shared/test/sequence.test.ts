@@ -244,7 +244,7 @@ describe('advanceSequence (one source)', () => {
         if (r.completed === 'alice/ssh/1') {
           // 1, 2, 3, 4 in this order, with anything between (noise, retransmits, restarts).
           let next = 1;
-          for (const p of ports) if (p === next) next++;
+          for (const p of ports) if (next <= 4 && p === next) next++;
           assert.ok(next === 5, ports.join(','));
         }
       }),

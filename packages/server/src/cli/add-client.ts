@@ -4,12 +4,19 @@
  * so `spa-server add-client bob > bob.profile` works.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeSecret, parseCidr, SECRET_LENGTH } from '@spa/shared';
-import { parseExpiry } from '../config/clients.js';
-import { addClientText } from '../config/edit.js';
-import type { Table } from '../config/fields.js';
-import { clientProfileUri } from '../config/profile.js';
-import { NAME_PATTERN } from '../config/sections.js';
+import { readFileSync } from 'node:fs';
+import {
+  encodeSecret,
+  formatAuthorizedKey,
+  isSkType,
+  parseAuthorizedKey,
+  parseCidr,
+  SECRET_LENGTH,
+  type SshPublicKey,
+  sshFingerprint,
+} from '@spa/shared';
+import type { Table } from '../config/index.js';
+import { addClientText, clientProfileUri, NAME_PATTERN, parseExpiry } from '../config/index.js';
 import { commitEdit, RELOAD_HINT, readCurrent } from './edit-config.js';
 import { CliError, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -23,6 +30,12 @@ export interface AddClientOptions {
   readonly expires?: string;
   /** CIDRs the client may knock from. */
   readonly allowFrom?: readonly string[];
+  /** Two-factor: an SSH public key line (`ssh-ed25519 AAAA… comment`) that must sign every knock. */
+  readonly sshKey?: string;
+  /** The same, read from a .pub file. */
+  readonly sshKeyFile?: string;
+  /** sk keys: require the security key's touch (user presence). */
+  readonly requireTouch?: boolean;
   readonly random?: (n: number) => Uint8Array;
   /** Clock for "already expired" (tests). */
   readonly now?: () => number;
@@ -70,6 +83,13 @@ export function addClient(opts: AddClientOptions, io: Io): string {
     }
     entry.allowed_sources = opts.allowFrom.map((c) => c.trim());
   }
+  const sshKey = sshKeyOption(opts);
+  if (sshKey) {
+    entry.ssh_key = formatAuthorizedKey(sshKey);
+    if (opts.requireTouch) entry.require_touch = true;
+  } else if (opts.requireTouch) {
+    throw new UsageError('--require-touch needs --ssh-key or --ssh-key-file (an sk-… key)');
+  }
   const next = commitEdit(current, addClientText(current.text, current.file, opts.name, entry), io);
   const uri = clientProfileUri(next, opts.name);
   io.out(uri);
@@ -78,6 +98,48 @@ export function addClient(opts: AddClientOptions, io: Io): string {
   io.err(
     'give the spa:// line on stdout to the client, over a safe channel; it imports it with: spa-client import -',
   );
+  if (sshKey) {
+    io.err(
+      `every knock of "${opts.name}" must be signed by ${sshKey.type} ${sshFingerprint(sshKey.blob)} through ssh-agent` +
+        (config.sequence ? '; one-time sequences are off for it (they carry no signature)' : ''),
+    );
+  }
   io.err(RELOAD_HINT);
   return uri;
+}
+
+/** --ssh-key / --ssh-key-file: one of the four key types a knock can carry, or a UsageError saying why not. */
+function sshKeyOption(opts: AddClientOptions): SshPublicKey | undefined {
+  if (opts.sshKey !== undefined && opts.sshKeyFile !== undefined)
+    throw new UsageError('give --ssh-key or --ssh-key-file, not both');
+  let text = opts.sshKey;
+  const from = opts.sshKeyFile !== undefined ? `--ssh-key-file ${opts.sshKeyFile}` : '--ssh-key';
+  if (opts.sshKeyFile !== undefined) {
+    try {
+      text = readFileSync(opts.sshKeyFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(
+        `${from}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        'give the public key file, e.g. ~/.ssh/id_ed25519.pub',
+      );
+    }
+    if (/PRIVATE KEY/.test(text))
+      throw new UsageError(`${from}: that is a private key`, 'give the .pub file beside it');
+    text = text.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '';
+  }
+  if (text === undefined) return undefined;
+  const parsed = parseAuthorizedKey(text);
+  if (!parsed.ok)
+    throw new UsageError(
+      `${from}: ${parsed.detail}`,
+      parsed.problem === 'rsa' || parsed.problem === 'type'
+        ? 'supported: ssh-ed25519, sk-ssh-ed25519@openssh.com, ecdsa-sha2-nistp256, sk-ecdsa-sha2-nistp256@openssh.com; make one with `ssh-keygen -t ed25519` (or `-t ed25519-sk` for a security key)'
+        : 'give one line of a .pub file: "ssh-ed25519 AAAA… comment"',
+    );
+  if (opts.requireTouch && !isSkType(parsed.key.type))
+    throw new UsageError(
+      `--require-touch: ${parsed.key.type} has no touch`,
+      'it applies to sk-… (security key) types',
+    );
+  return parsed.key;
 }

@@ -2,11 +2,10 @@
  * `spa-server check`: is this config valid and can this machine run it? One `ok`/`warn`/`FAIL`
  * line per check, with how to fix each failure or warning. Exit 0 if all pass (warnings
  * included), 2 if the config itself cannot be loaded, 1 if the environment has problems.
- * Warnings are lockout risks (_probes.ts): no out-of-band access noted, a service fewer than
+ * Warnings are lockout risks (probes.ts): no out-of-band access noted, a service fewer than
  * two usable clients can open, on_stop = "remove".
  */
-import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig } from '../config/index.js';
 import type { ClientStanding, ServerConfig } from '../config/types.js';
 import { EXIT } from './errors.js';
 import type { Io } from './io.js';
@@ -74,6 +73,8 @@ export function check(opts: CheckOptions, io: Io): number {
   probes.push(...probeFirewall(config.firewall, io.env));
   probes.push(probeStateDir(config.stateDir));
   probes.push(...lockoutProbes(config, Date.now()));
+  for (const notice of config.notices ?? [])
+    probes.push({ ok: true, warn: true, what: 'two-factor', detail: notice });
   for (const p of probes) io.out(line(p));
   const failed = probes.filter((p) => !p.ok).length;
   const warned = probes.filter((p) => p.ok && p.warn).length;

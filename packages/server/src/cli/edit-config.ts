@@ -3,11 +3,10 @@
  * text is validated in full before it is written, so a command can never leave an invalid
  * file behind, and the write fails if someone else changed the file in the meantime.
  */
-import type { Edited } from '../config/edit.js';
-import { readConfigText } from '../config/file.js';
-import { parseConfig } from '../config/parse.js';
+import type { ClientSection, Edited } from '../config/index.js';
+import { parseConfig, readConfigText, writeConfig } from '../config/index.js';
 import type { ServerConfig } from '../config/types.js';
-import { writeConfig } from '../config/write.js';
+import { CliError } from './errors.js';
 import type { Io } from './io.js';
 
 export interface Current {
@@ -36,3 +35,14 @@ export function commitEdit(current: Current, edited: Edited, io: Io): ServerConf
 
 export const RELOAD_HINT =
   'then reload the daemon: systemctl reload spa-server (or spa-server reload, or kill -HUP)';
+
+export function noSuchClient(name: string, file: string): CliError {
+  return new CliError('no-client', `no client "${name}" in ${file}`, 'see: spa-server list-clients');
+}
+
+/** The table a client lives in: [clients.NAME] or [fwknop_clients.NAME] (names are unique across both). */
+export function clientSection(config: ServerConfig, name: string): ClientSection | undefined {
+  if (config.clients.has(name)) return 'clients';
+  if (config.fwknop.clients.has(name)) return 'fwknop_clients';
+  return undefined;
+}

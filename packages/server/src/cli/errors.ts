@@ -6,7 +6,7 @@
  */
 import { SpaError } from '@spa/shared';
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../config/index.js';
 
 export const EXIT = { ok: 0, runtime: 1, config: 2, usage: 64 } as const;
 

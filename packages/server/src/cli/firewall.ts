@@ -5,7 +5,7 @@
  */
 
 import type { ServerConfig } from '../config/types.js';
-import type { Firewall } from '../firewall/firewall.js';
+import type { Firewall } from '../firewall/index.js';
 import { CliError } from './errors.js';
 
 /** Open the configured backend, run `use`, and close it again (stop('keep') leaves the kernel as it is). */

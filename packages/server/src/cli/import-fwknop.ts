@@ -9,19 +9,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { L4Protocol } from '@spa/shared';
-import { addFwknopImportText } from '../config/edit.js';
-import { isTable, type Table } from '../config/fields.js';
-import { parseToml } from '../config/parse.js';
-import { DEFAULTS } from '../config/schema.js';
-import { NAME_PATTERN } from '../config/sections.js';
-import { type Collected, collectStanzas } from '../fwknop-import/collect.js';
 import {
+  addFwknopImportText,
+  DEFAULTS,
+  isTable,
+  NAME_PATTERN,
+  parseToml,
+  type Table,
+} from '../config/index.js';
+import {
+  type Collected,
+  collectStanzas,
   type ExistingFwknopClient,
   keyBytes,
   type PlanContext,
   planImport,
   type StanzaPlan,
-} from '../fwknop-import/plan.js';
+} from '../fwknop-import/index.js';
 import { commitEdit, RELOAD_HINT, readCurrent } from './edit-config.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import type { Io } from './io.js';

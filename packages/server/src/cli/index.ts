@@ -1,10 +1,10 @@
 /**
  * `spa-server` command line: declares the commands and hands each one its parsed options.
- * The work is in commands/<name>.ts; errors become messages and exit codes in one place
- * (commands/_errors.ts): 0 ok, 1 runtime failure, 2 configuration error, 64 usage error.
+ * The work is in one file per command (cli/<name>.ts); errors become messages and exit codes in one place
+ * (cli/errors.ts): 0 ok, 1 runtime failure, 2 configuration error, 64 usage error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, FIREWALL_BACKENDS } from '../config/schema.js';
+import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, FIREWALL_BACKENDS } from '../config/index.js';
 import { addClient } from './add-client.js';
 import { check } from './check.js';
 import { describeError, EXIT, exitCodeOf } from './errors.js';
@@ -90,6 +90,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--services <list>', 'comma-separated services it may open (default: all)', commaList, [])
     .option('--expires <date>', 'the key stops working then: 2027-06-30 (00:00 UTC) or a date-time')
     .option('--allow-from <cidrs>', 'comma-separated networks it may knock from', commaList, [])
+    .option(
+      '--ssh-key <line>',
+      'two-factor: SSH public key ("ssh-ed25519 AAAA… c") that must sign every knock',
+    )
+    .option('--ssh-key-file <file>', 'the same, from a .pub file (e.g. ~/.ssh/id_ed25519.pub)')
+    .option('--require-touch', 'with an sk-… key: the security key must be touched for every knock')
     .action((name: string, o) => {
       addClient(
         {
@@ -98,6 +104,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           services: o.services,
           ...(o.expires !== undefined ? { expires: o.expires } : {}),
           allowFrom: o.allowFrom,
+          ...(o.sshKey !== undefined ? { sshKey: o.sshKey } : {}),
+          ...(o.sshKeyFile !== undefined ? { sshKeyFile: o.sshKeyFile } : {}),
+          ...(o.requireTouch ? { requireTouch: true } : {}),
         },
         io,
       );

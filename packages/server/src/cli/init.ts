@@ -18,13 +18,15 @@ import {
   SERVER_ID_LENGTH,
   SERVICE_NAME_PATTERN,
 } from '@spa/shared';
-import { formatDuration } from '../config/duration.js';
-import { ConfigError } from '../config/errors.js';
-import type { Table } from '../config/fields.js';
-import { parseConfig } from '../config/parse.js';
-import { renderConfig } from '../config/render.js';
-import { DEFAULTS } from '../config/schema.js';
-import { writeConfig } from '../config/write.js';
+import type { Table } from '../config/index.js';
+import {
+  ConfigError,
+  DEFAULTS,
+  formatDuration,
+  parseConfig,
+  renderConfig,
+  writeConfig,
+} from '../config/index.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -117,6 +119,7 @@ export function initDocument(opts: InitOptions): Table {
       max_duration: formatDuration(d.maxDurationSeconds * 1000),
       require_literal_address: d.requireLiteralAddress,
       allowed_sources: [],
+      require_ssh_key: false,
     },
     firewall: {
       backend: opts.firewall ?? d.firewallBackend,

@@ -3,7 +3,7 @@
  * passed in so commands can be run in-process by tests.
  */
 import { resolve } from 'node:path';
-import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH } from '../config/schema.js';
+import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH } from '../config/index.js';
 
 export interface Io {
   /** Program output (for add-client: the profile line only). */

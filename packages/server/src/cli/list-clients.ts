@@ -1,6 +1,8 @@
 /** `spa-server list-clients`: names, services, expiry and state. Never keys. */
-import type { ClientStanding } from '../config/types.js';
+import { sshFingerprint } from '@spa/shared';
+import type { ClientDef, ClientStanding } from '../config/types.js';
 import { readCurrent } from './edit-config.js';
+import { table } from './format.js';
 import type { Io } from './io.js';
 
 export interface ClientRow {
@@ -13,9 +15,19 @@ export interface ClientRow {
   readonly revoked: boolean;
   readonly state: 'active' | 'revoked' | 'expired';
   readonly allowedSources: number;
+  /** Two-factor: the SSH key that must sign its knocks, as `ssh-keygen -l` names it; null = none. */
+  readonly sshKey: {
+    readonly type: string;
+    readonly fingerprint: string;
+    readonly requireTouch: boolean;
+  } | null;
 }
 
-export function clientRow(c: ClientStanding, nowMs: number, kind: ClientRow['kind'] = 'spa'): ClientRow {
+export function clientRow(
+  c: ClientStanding & Partial<Pick<ClientDef, 'sshKey' | 'requireTouch'>>,
+  nowMs: number,
+  kind: ClientRow['kind'] = 'spa',
+): ClientRow {
   const expired = c.expiresAtMs !== undefined && c.expiresAtMs <= nowMs;
   return {
     name: c.name,
@@ -25,20 +37,14 @@ export function clientRow(c: ClientStanding, nowMs: number, kind: ClientRow['kin
     revoked: c.revoked,
     state: c.revoked ? 'revoked' : expired ? 'expired' : 'active',
     allowedSources: c.allowedSources.length,
+    sshKey: c.sshKey
+      ? {
+          type: c.sshKey.type,
+          fingerprint: sshFingerprint(c.sshKey.blob),
+          requireTouch: c.requireTouch === true,
+        }
+      : null,
   };
-}
-
-/** Columns padded to their widest cell. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export function listClients(opts: { configPath: string; json?: boolean; now?: () => number }, io: Io): void {
@@ -58,10 +64,18 @@ export function listClients(opts: { configPath: string; json?: boolean; now?: ()
   }
   const fmt = (iso: string | null) =>
     iso === null ? 'never' : iso.replace(/T00:00:00\.000Z$/, '').replace(/\.000Z$/, 'Z');
+  // The SSH KEY column only when some client has one (two-factor knocks).
+  const keys = rows.some((r) => r.sshKey) ? ['SSH KEY'] : [];
+  const keyCell = (r: ClientRow) => (keys.length ? [sshKeyText(r.sshKey)] : []);
   io.out(
     table([
-      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE'],
-      ...rows.map((r) => [r.name, r.kind, r.services.join(','), fmt(r.expires), r.state]),
+      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE', ...keys],
+      ...rows.map((r) => [r.name, r.kind, r.services.join(','), fmt(r.expires), r.state, ...keyCell(r)]),
     ]),
   );
+}
+
+/** `ssh-ed25519 SHA256:…` (+ `touch`), or `-`. */
+function sshKeyText(k: ClientRow['sshKey']): string {
+  return k ? `${k.type} ${k.fingerprint}${k.requireTouch ? ' touch' : ''}` : '-';
 }

@@ -1,8 +1,7 @@
 /** `spa-server profile NAME`: print an existing client's spa:// profile again. */
-import { clientProfileUri } from '../config/profile.js';
-import { readCurrent } from './edit-config.js';
+import { clientProfileUri } from '../config/index.js';
+import { noSuchClient, readCurrent } from './edit-config.js';
 import type { Io } from './io.js';
-import { noSuchClient } from './remove-client.js';
 
 export function showProfile(opts: { configPath: string; name: string }, io: Io): void {
   const { file, config } = readCurrent(opts.configPath);

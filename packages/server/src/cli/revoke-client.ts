@@ -1,8 +1,7 @@
 /** `spa-server revoke-client NAME`: keep the client in the file, but refuse its knocks (revoked = true). */
-import { setClientValueText } from '../config/edit.js';
-import { commitEdit, RELOAD_HINT, readCurrent } from './edit-config.js';
+import { setClientValueText } from '../config/index.js';
+import { clientSection, commitEdit, noSuchClient, RELOAD_HINT, readCurrent } from './edit-config.js';
 import type { Io } from './io.js';
-import { clientSection, noSuchClient } from './remove-client.js';
 
 export function revokeClient(opts: { configPath: string; name: string; undo?: boolean }, io: Io): void {
   const current = readCurrent(opts.configPath);

@@ -1,6 +1,6 @@
 /** `spa-server revoke ADDRESS`: end every live grant of one address now. */
 import { canonicalIp } from '@spa/shared';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/index.js';
 import { UsageError } from './errors.js';
 import { withFirewall } from './firewall.js';
 import type { Io } from './io.js';

@@ -5,13 +5,12 @@
  * flushed ruleset).
  */
 
-import { formatDuration } from '../config/duration.js';
-import { loadConfig } from '../config/load.js';
+import { formatDuration, loadConfig } from '../config/index.js';
 import type { ServerConfig } from '../config/types.js';
-import type { GuardState, LiveGrant } from '../firewall/firewall.js';
+import type { GuardState, LiveGrant } from '../firewall/index.js';
 import { withFirewall } from './firewall.js';
+import { table } from './format.js';
 import type { Io } from './io.js';
-import { table } from './list-clients.js';
 
 export interface StatusRow extends LiveGrant {
   /** Name of the configured service on that port, if any. */

@@ -5,9 +5,12 @@ import {
   type ClientKeys,
   decodeSecret,
   deriveClientKeys,
+  isSkType,
+  parseAuthorizedKey,
   parsePortSpec,
   SERVICE_NAME_PATTERN,
   SpaError,
+  type SshPublicKey,
 } from '@spa/shared';
 import { Fields, isTable, keyText, typeName } from './fields.js';
 import { CLIENT_KEYS } from './schema.js';
@@ -137,9 +140,37 @@ export function readClients(
     }
     byKey.set(canonical, name);
     const standing = readStanding(c, name, services);
-    clients.set(name, { ...standing, secret, keys: new LazyClientKeys(secret) });
+    const sshKey = readSshKey(c);
+    const requireTouch = c.bool('require_touch', false);
+    if (requireTouch && !(sshKey && isSkType(sshKey.type)))
+      c.fail(
+        'require_touch',
+        sshKey ? `${sshKey.type} has no touch to require` : 'needs an ssh_key',
+        'use it with an sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com key, or remove it',
+      );
+    clients.set(name, {
+      ...standing,
+      secret,
+      keys: new LazyClientKeys(secret),
+      ...(sshKey ? { sshKey, requireTouch } : {}),
+    });
   }
   return clients;
+}
+
+/** `ssh_key = "ssh-ed25519 AAAA… comment"`: one of the four types a knock can carry. */
+function readSshKey(c: Fields): SshPublicKey | undefined {
+  if (!c.has('ssh_key')) return undefined;
+  const text = c.string('ssh_key') ?? '';
+  const parsed = parseAuthorizedKey(text);
+  if (parsed.ok) return parsed.key;
+  return c.fail(
+    'ssh_key',
+    parsed.detail,
+    parsed.problem === 'rsa' || parsed.problem === 'type'
+      ? 'make an ed25519 key (`ssh-keygen -t ed25519`, or `-t ed25519-sk` for a security key) and use its .pub line'
+      : 'paste one line of the .pub file: "ssh-ed25519 AAAA… comment"',
+  );
 }
 
 /** One `[section.NAME]` table: a valid name and a table, read with the keys `known`. */

@@ -8,6 +8,7 @@ import {
   fromBase64,
   MAX_ENC_KEY_LENGTH,
   MAX_HMAC_KEY_LENGTH,
+  MAX_USERNAME_LENGTH,
 } from '@spa/shared';
 import { clientFields, readStanding } from './clients.js';
 import type { Fields } from './fields.js';
@@ -74,10 +75,13 @@ export function readFwknop(
     const hmacDigest = c.oneOf('hmac_digest', FWKNOP_DIGESTS, 'sha256');
     const standing = readStanding(c, name, services);
     const requireUsername = c.string('require_username');
-    if (requireUsername !== undefined && (requireUsername.length === 0 || requireUsername.length > 64))
+    if (
+      requireUsername !== undefined &&
+      (requireUsername.length === 0 || requireUsername.length > MAX_USERNAME_LENGTH)
+    )
       c.fail(
         'require_username',
-        'must be 1-64 characters',
+        `must be 1-${MAX_USERNAME_LENGTH} characters`,
         'write the user name the fwknop client sends (-U)',
       );
     const defaultDurationSeconds = optionalDuration(c, 'default_duration');

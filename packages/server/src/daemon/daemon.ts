@@ -8,19 +8,16 @@
  * pipeline's OR its term for the host's SYN+ACKs while a trial is pending, and those packets go
  * to it, never to the knock paths.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { msLeftInStep } from '@spa/shared';
 import type { Logger } from 'pino';
-import type { PacketSource } from '../capture/packet-source.js';
+import type { PacketSource } from '../capture/index.js';
 import type { ServerConfig } from '../config/types.js';
-import type { Firewall, Grant } from '../firewall/firewall.js';
-import { KnockPipeline } from '../pipeline/pipeline.js';
-import { guardedPorts } from '../pipeline/steps.js';
-import { ReplayStore } from '../replay/replay-store.js';
-import { TrialGuard } from '../trial/guard.js';
-import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from '../trial/trial.js';
-import { HostAddresses } from '../verify/destination.js';
+import type { Firewall, Grant } from '../firewall/index.js';
+import { guardedPorts, KnockPipeline } from '../pipeline/index.js';
+import { ReplayStore } from '../replay/index.js';
+import { checkTrialPorts, portList, removeTrialRequest, type Trial, TrialGuard } from '../trial/index.js';
+import { HostAddresses } from '../verify/index.js';
 import {
   type Clock,
   type DaemonDeps,
@@ -59,6 +56,12 @@ function composedFilter(arm: FilterArm): string {
 
 /** Past the step boundary before rolling, so the clock is surely in the new step. */
 const ROLL_MARGIN_MS = 2;
+/**
+ * The step timer also wakes at least this often to look at the wall clock: a step (back, or
+ * forward) is then followed by the tables and the capture filter within this long, even when the
+ * filter armed for the old time lets no packet through to trigger the roll.
+ */
+const CLOCK_CHECK_MS = 5_000;
 const DEFAULT_REPORT_MS = 60_000;
 
 export class Daemon {
@@ -118,13 +121,18 @@ export class Daemon {
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     checkPidFile(config.stateDir);
     // A reload --trial request left by an earlier daemon must not apply to a later reload.
-    rmSync(join(config.stateDir, TRIAL_REQUEST_FILE), { force: true });
+    removeTrialRequest(config.stateDir);
     const configured = guardedPorts(config.services);
     // A trial with nothing to confirm it is refused before anything is touched.
     if (opts.trialSeconds !== undefined) checkTrialPorts(configured, 'the configured services have');
-    const store = ReplayStore.open(config.stateDir, config.window, clock.now());
+    const startedAt = clock.now();
+    const store = ReplayStore.open(config.stateDir, config.window, startedAt, {
+      monotonic: () => clock.monotonic(),
+      sequenceLiveMs: 3 * config.stepSeconds * 1000,
+    });
     const log = opts.logger.child({ component: 'daemon' });
-    log.info({ replay: store.loaded }, 'replay store loaded');
+    logStoreLoaded(log, store);
+    for (const notice of config.notices ?? []) log.warn({ notice }, 'config notice');
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
     let guardUp = false;
@@ -167,6 +175,7 @@ export class Daemon {
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
         hostAddresses: new HostAddresses(deps.hostAddresses ?? osAddresses),
+        monotonic: () => clock.monotonic(),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
           arm.knock = filter;
@@ -285,6 +294,7 @@ export class Daemon {
         this.#log.error({ err }, 'reload failed');
         return false;
       }
+      for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
       this.#log.info(
         { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
         'reloaded',
@@ -341,12 +351,16 @@ export class Daemon {
   }
 
   /**
-   * Roll at every step boundary (the per-packet check covers a late or early timer). The
-   * capture filter is re-armed only when the roll says its horizon runs out.
+   * Roll at every step boundary (the per-packet check covers a late or early timer), and look
+   * at the clock every CLOCK_CHECK_MS in between (a step of the wall clock rolls back or forward
+   * at once). The capture filter is re-armed only when the roll says its horizon runs out.
    */
   #armStepTimer(): void {
     const now = this.#clock.now();
-    const delay = msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS;
+    const delay = Math.min(
+      msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS,
+      CLOCK_CHECK_MS,
+    );
     this.#stepTimer = setTimeout(() => {
       try {
         if (this.pipeline.roll(this.#clock.now()))
@@ -357,6 +371,27 @@ export class Daemon {
       this.#armStepTimer();
     }, delay);
   }
+}
+
+/**
+ * `replay store loaded` at info; a damaged store (replay/damage.ts) also at warn, with what
+ * was skipped and until when knocks and sequences are refused as `forgotten`.
+ */
+function logStoreLoaded(log: Logger, store: ReplayStore): void {
+  const loaded = store.loaded;
+  log.info({ replay: loaded }, 'replay store loaded');
+  if (!loaded.damage) return;
+  log.warn(
+    {
+      damage: loaded.damage,
+      skipped: loaded.skipped,
+      loadedKnocks: loaded.knocks,
+      loadedSequences: loaded.sequences,
+      refuseKnocksStampedBefore: new Date(store.knockFloorMs).toISOString(),
+      refuseSequencesBurnedUntil: new Date(store.sequenceFloorMs).toISOString(),
+    },
+    'replay store damaged: one-time ids may have been lost; knocks stamped before the start + max future skew are refused (forgotten)',
+  );
 }
 
 /** Attempts to re-arm the capture after a failure; the old filter still covers T+1 meanwhile. */

@@ -4,22 +4,30 @@
  * and where signals come from.
  */
 import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { PacketSource } from '../capture/packet-source.js';
-import { PcapSource } from '../capture/pcap-source.js';
-import { loadConfig } from '../config/load.js';
+import type { PacketSource } from '../capture/index.js';
+import { PcapSource } from '../capture/index.js';
+import { loadConfig } from '../config/index.js';
 import type { FirewallConfig, ServerConfig } from '../config/types.js';
-import type { Firewall } from '../firewall/firewall.js';
+import type { Firewall } from '../firewall/index.js';
 import { createFirewall } from '../firewall/index.js';
-
-export interface Clock {
-  now(): number;
-}
 
 /** What `process` offers for signals; tests pass an EventEmitter. */
 export interface SignalSource {
   on(signal: NodeJS.Signals, listener: () => void): unknown;
   off(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
+/**
+ * The daemon's two clocks: the wall clock (`now`: knock timestamps, steps, knock ports) and a
+ * monotonic one (`monotonic`: how long an id has been remembered; no clock step moves it).
+ */
+export interface Clock {
+  /** Wall clock, ms since the epoch. */
+  now(): number;
+  /** Monotonic clock, ms from an arbitrary origin. */
+  monotonic(): number;
 }
 
 export interface DaemonDeps {
@@ -37,7 +45,7 @@ export function osAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = { now: () => Date.now(), monotonic: () => performance.now() };
 
 export const defaultLoadConfig = loadConfig;
 
@@ -49,22 +57,8 @@ export function defaultSource(config: ServerConfig, filter: string, clock: Clock
 /** The configured firewall backend; its messages go to the log under component "firewall". */
 export function defaultFirewall(config: FirewallConfig, logger: Logger, clock: Clock): Firewall {
   const log = logger.child({ component: 'firewall' });
-  const c = config.command;
-  return createFirewall(
-    {
-      backend: config.backend,
-      table: config.table,
-      ...(c
-        ? {
-            command: {
-              grant: [...c.grant],
-              ...(c.revoke ? { revoke: [...c.revoke] } : {}),
-              ...(c.start ? { start: [...c.start] } : {}),
-              ...(c.stop ? { stop: [...c.stop] } : {}),
-            },
-          }
-        : {}),
-    },
-    { log: (msg, fields) => log.info(fields ?? {}, msg), now: () => clock.now() },
-  );
+  return createFirewall(config, {
+    log: (msg, fields) => log.info(fields ?? {}, msg),
+    now: () => clock.now(),
+  });
 }

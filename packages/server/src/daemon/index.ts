@@ -1,4 +1,9 @@
-/** The daemon's process life: start (run.ts), pid file, signals, reload plan, logging, wiring. */
+/**
+ * The daemon's process life: start and signals (run.ts), the pid file, the reload plan,
+ * logging and the wiring of the parts (daemon.ts, deps.ts); and what commands ask of a running
+ * daemon (control.ts).
+ */
+export { checkTrialConfig, daemonPid, requestReload } from './control.js';
 export { Daemon, type DaemonOptions } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
 export { DaemonError, type DaemonErrorCode } from './errors.js';

@@ -3,16 +3,16 @@
  * `logger.child({ component })`. JSON lines on stdout (journald keeps them); on a terminal,
  * one readable line per record instead:
  *
- *   14:03:07 INFO  verify knock accepted client=alice service=ssh address=192.0.2.10
+ *   14:03:07 INFO  knock grant client=alice address=192.0.2.10 service=ssh protocol=tcp port=22 seconds=30 via=knock
  *
  * Secrets are redacted by path, fixed at start-up: keys, secrets and derived subkeys never
  * reach the output, even when a whole client or config object is logged by mistake.
  */
 import { Writable } from 'node:stream';
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import type { LogLevel } from '../config/index.js';
 
-export type { Logger };
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type { Logger, LogLevel };
 
 const SECRET_KEYS = ['secret', 'key', 'keys', 'clientKey', 'clientSecret', 'serverSecret', 'serverKeys'];
 /** The secret keys at the top level and up to three levels down. */

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Daemon } from './daemon.js';
 import type { DaemonDeps } from './deps.js';
 
-export { KnockPipeline } from '../pipeline/pipeline.js';
+export { KnockPipeline } from '../pipeline/index.js';
 export { Daemon } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
 
@@ -20,7 +20,7 @@ export interface RunDaemonOptions {
   readonly onReady?: (daemon: Daemon) => void;
   /** Interval of the counter report (default 60 s). */
   readonly reportEveryMs?: number;
-  /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (daemon/trial.ts). */
+  /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (trial/). */
   readonly trialSeconds?: number;
 }
 

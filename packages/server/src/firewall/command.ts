@@ -21,6 +21,7 @@ import {
   type Grant,
   type GuardedPort,
   type LiveGrant,
+  type TrialSupport,
 } from './firewall.js';
 import { GrantTable } from './memory.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
@@ -81,6 +82,8 @@ export function substitute(argv: readonly string[], values: Partial<Record<Place
 
 export class CommandFirewall implements Firewall {
   readonly name = 'command';
+  static readonly trial: TrialSupport = 'none';
+  readonly trial = CommandFirewall.trial;
   readonly #t: { grant: string[]; revoke?: string[]; start?: string[]; stop?: string[] };
   readonly #grants: GrantTable;
   readonly #spawn: SpawnFn;

@@ -3,7 +3,7 @@
  * with the injected clock so that list() and revoke() behave like the real thing.
  */
 import { canonicalAddress, checkGrant, checkGuarded } from './check.js';
-import type { Clock, Firewall, Grant, GuardedPort, LiveGrant, LogFn } from './firewall.js';
+import type { Clock, Firewall, Grant, GuardedPort, LiveGrant, LogFn, TrialSupport } from './firewall.js';
 import { GrantTable } from './memory.js';
 
 export interface DryRunOptions {
@@ -13,6 +13,8 @@ export interface DryRunOptions {
 
 export class DryRunFirewall implements Firewall {
   readonly name = 'dry-run';
+  static readonly trial: TrialSupport = 'daemon';
+  readonly trial = DryRunFirewall.trial;
   readonly #log: LogFn;
   readonly #grants: GrantTable;
 

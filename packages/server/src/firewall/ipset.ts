@@ -13,9 +13,8 @@
  *   and the same with ip6tables and spa6 (the trial sets are bitmap:port, shared by both).
  *
  * Grants are `ipset add … timeout N -exist` lines sent to one long-lived `ipset -` child
- * (interactive mode; framing in _line-session.ts), so a grant costs about one pipe round trip:
- * ~0.15-0.4 ms per grant, 200 grants in a loop on this 2-core VM, where a process per grant would cost
- * milliseconds. Entries expire in the kernel even if the daemon dies. Rules change only in
+ * (interactive mode; framing in line-session.ts), so a grant costs about one pipe round trip
+ * where a process per grant would cost milliseconds (docs/firewall.md). Entries expire in the kernel even if the daemon dies. Rules change only in
  * start() and stop(), with one iptables process per step.
  *
  * Trial guards (GuardedPort.trialSeconds) are elements of the trial sets with that timeout
@@ -33,6 +32,7 @@ import {
   type GuardState,
   type LiveGrant,
   type LogFn,
+  type TrialSupport,
 } from './firewall.js';
 import {
   addCommand,
@@ -69,6 +69,8 @@ const LOCK_WAIT = '5';
 
 export class IpsetFirewall implements Firewall {
   readonly name = 'iptables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = IpsetFirewall.trial;
   readonly names: IpsetNames;
   readonly #prefix: string[];
   readonly #spawn: SpawnFn;

@@ -1,6 +1,6 @@
 /**
  * nft command text for the nftables backend, and parsing of `nft -j list set`. Pure functions:
- * every value here has passed `_check.ts`, so it is an address, a number, tcp/udp or a
+ * every value here has passed `check.ts`, so it is an address, a number, tcp/udp or a
  * checked identifier, and cannot change the shape of a command.
  */
 import type { CheckedGrant } from './check.js';

@@ -23,12 +23,9 @@
  * chain and a drop in any other table still wins (docs/firewall.md).
  *
  * Grants expire in the kernel even if the daemon dies, and so does the guard of a trial port
- * (GuardedPort.trialSeconds); the other guarded ports have no timeout and stay. Mutations go to one long-lived
- * `nft -j -i` child (framing in _line-session.ts). Measured cost of one grant, 200 grants in a
- * loop after warm-up, namespace test on this 2-core VM: 0.6-0.7 ms (up to ~1 ms when the VM is
- * saturated), of which ~0.2 ms is the bare pipe round trip between two processes and ~0.35 ms is nft
- * parsing and committing the three-command refresh (a new tuple needs one `add element`, about a
- * third of that); a fresh `nft` per grant costs 8-20 ms.
+ * (GuardedPort.trialSeconds); the other guarded ports have no timeout and stay. Mutations go to
+ * one long-lived `nft -j -i` child (framing in line-session.ts): a fresh `nft` per grant would
+ * cost an order of magnitude more (measured costs in docs/firewall.md).
  * `start()` is one atomic `nft -f -` batch.
  */
 import {
@@ -47,6 +44,7 @@ import {
   type GuardState,
   type LiveGrant,
   type LogFn,
+  type TrialSupport,
 } from './firewall.js';
 import { LineSession } from './line-session.js';
 import {
@@ -94,6 +92,8 @@ export const DEFAULT_PRIORITY = -10;
 
 export class NftablesFirewall implements Firewall {
   readonly name = 'nftables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = NftablesFirewall.trial;
   readonly table: string;
   readonly priority: number;
   readonly #nft: string;
@@ -165,7 +165,7 @@ export class NftablesFirewall implements Firewall {
 
   /**
    * A tuple with no live element: `add element` (one command). A live one: add, delete, add
-   * on one line, atomic, so the timeout restarts and no duplicate appears (see _nft-text.ts).
+   * on one line, atomic, so the timeout restarts and no duplicate appears (see nft-text.ts).
    * An element this process does not know about (added by hand) keeps its old timeout.
    */
   async grant(g: Grant): Promise<void> {

@@ -4,7 +4,7 @@
  * counters, logs, tests and docs use them.
  */
 import { FWKNOP_REASONS, type FwknopReason, REJECT_REASONS, type RejectReason } from '@spa/shared';
-import { POLICY_REASONS, type PolicyReason } from '../policy/reasons.js';
+import { POLICY_REASONS, type PolicyReason } from '../policy/index.js';
 
 export const DAEMON_REASONS = [
   'not-for-us', // the destination is not one of this host's addresses (before anything else)
@@ -12,6 +12,7 @@ export const DAEMON_REASONS = [
   'store', // the replay store could not be written: nothing was granted (fail closed)
   'fwknop-length', // at the fwknop port, longer than any stock client's packet (before any HMAC)
   'fwknop-shed', // at the fwknop port, over the per-source or the global budget (before any HMAC)
+  'signature-budget', // a signature check shed: the client's budget of checks is spent (verify/signature-budget.ts)
 ] as const;
 
 export type DaemonReason = (typeof DAEMON_REASONS)[number];

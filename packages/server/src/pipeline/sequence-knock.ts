@@ -4,12 +4,11 @@
  * grant the source address that service for the default duration.
  */
 import type { Logger } from 'pino';
-import type { CapturedPacket } from '../capture/frame.js';
+import type { CapturedPacket } from '../capture/index.js';
 import type { ServerConfig } from '../config/types.js';
-import { clientStanding, evaluateSequencePolicy, type PolicyGrant } from '../policy/policy.js';
-import type { ReplayStore } from '../replay/replay-store.js';
-import type { SequenceCandidates } from '../sequence/candidates.js';
-import type { SequenceTracker } from '../sequence/tracker.js';
+import { clientStanding, evaluateSequencePolicy, type PolicyGrant } from '../policy/index.js';
+import type { ReplayStore } from '../replay/index.js';
+import type { SequenceCandidates, SequenceTracker } from '../sequence/index.js';
 import type { Counters } from './counters.js';
 import type { KnockReject } from './reasons.js';
 
@@ -58,8 +57,11 @@ export function sequenceKnock(
   ctx.counters.add('sequence-complete');
   const standing = clientStanding(target.client, atMs);
   if (standing) return standing;
+  const burnedUntil = ctx.candidates.burnedUntilMs(target.step);
+  // Burned and forgotten, maybe: a damaged store, or the clock set back after a prune.
+  if (ctx.store.isSequenceForgotten(burnedUntil)) return 'forgotten';
   try {
-    ctx.store.burn(done.id, ctx.candidates.burnedUntilMs(target.step));
+    ctx.store.burn(done.id, burnedUntil);
   } catch (err) {
     ctx.log.error({ err }, 'replay store write failed; sequence refused');
     return 'store';

@@ -13,9 +13,9 @@
  * survives at most SEQUENCE_MAX_NOISE per knock (advanceSequence; docs/protocol.md §8.2).
  */
 import { FWKNOP_CLIENT_MAX_WIRE_LENGTH, type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
-import { buildFilter, type KnockProtocol } from '../capture/bpf.js';
+import { buildFilter, type KnockProtocol } from '../capture/index.js';
 import type { ServerConfig, ServiceDef } from '../config/types.js';
-import type { GuardedPort } from '../firewall/firewall.js';
+import type { GuardedPort } from '../firewall/index.js';
 
 export function watchedPorts(portKey: Uint8Array, step: number, knock: KnockPortMode): number[] {
   return watchedKnockPorts(portKey, step, knock);

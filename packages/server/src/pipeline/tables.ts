@@ -5,10 +5,10 @@
  * spans many steps and is re-armed far less often (FilterHorizon).
  */
 import { deriveServerKeys, stepStartMs } from '@spa/shared';
+import { signedOnly } from '../config/index.js';
 import type { ServerConfig } from '../config/types.js';
-import { SequenceCandidates } from '../sequence/candidates.js';
-import { FwknopVerifier } from '../verify/fwknop-verifier.js';
-import { KnockVerifier } from '../verify/knock-verifier.js';
+import { SequenceCandidates } from '../sequence/index.js';
+import { FwknopVerifier, KnockVerifier } from '../verify/index.js';
 import { watchedPorts } from './steps.js';
 
 export class StepTables {
@@ -35,7 +35,8 @@ export class StepTables {
     });
     this.candidates = config.sequence
       ? new SequenceCandidates({
-          clients: config.clients.values(),
+          // Two-factor clients have no sequences: a sequence carries no signature.
+          clients: [...config.clients.values()].filter((c) => !signedOnly(config, c.sshKey !== undefined)),
           spec: config.sequence,
           stepSeconds: config.stepSeconds,
         })

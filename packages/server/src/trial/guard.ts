@@ -8,27 +8,28 @@
  * Ports a failed trial left unguarded stay unguarded until a `reload --trial` puts them on
  * trial again: a plain reload must not re-guard, unasked, a port the admin could not reach.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { synAckTerm } from '../capture/bpf.js';
-import type { CapturedPacket } from '../capture/frame.js';
-import type { Clock } from '../daemon/deps.js';
-import { canonicalOrAsIs } from '../firewall/check.js';
-import type { Firewall, Grant, GuardedPort } from '../firewall/firewall.js';
+import type { CapturedPacket } from '../capture/index.js';
+import { synAckTerm } from '../capture/index.js';
+import type { Firewall, Grant, GuardedPort } from '../firewall/index.js';
+import { canonicalOrAsIs } from '../firewall/index.js';
+import { takeTrialRequest } from './request-file.js';
 import {
   checkTrialPorts,
   guardWithTrial,
-  parseTrialRequest,
   portKey,
   portList,
   TRIAL_KERNEL_MARGIN_SECONDS,
-  TRIAL_REQUEST_FILE,
   TRIAL_TICK_MS,
   Trial,
   type TrialOutcome,
   type TrialPort,
 } from './trial.js';
+
+/** Milliseconds since the epoch (the daemon's clock). */
+export interface Clock {
+  now(): number;
+}
 
 export interface TrialGuardDeps {
   readonly firewall: Firewall;
@@ -114,18 +115,13 @@ export class TrialGuard {
 
   /** Reads and deletes the `reload --trial` request in `stateDir`, if any. */
   takeRequest(stateDir: string): number | undefined {
-    const file = join(stateDir, TRIAL_REQUEST_FILE);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-    rmSync(file, { force: true });
-    const seconds = parseTrialRequest(text);
-    if (seconds === undefined)
-      this.#deps.log.error({ file }, 'ignored a malformed trial request; reloading without a trial');
-    return seconds;
+    const request = takeTrialRequest(stateDir);
+    if (request && request.seconds === undefined)
+      this.#deps.log.error(
+        { file: request.file },
+        'ignored a malformed trial request; reloading without a trial',
+      );
+    return request?.seconds;
   }
 
   /** The trial side of a reload: new trial ports, ports gone from the config. */
@@ -187,8 +183,7 @@ export class TrialGuard {
     if (trial?.state !== 'pending') return;
     const left = trial.secondsLeft(this.#deps.clock.now());
     const backend = this.#deps.firewall.name;
-    // Backends whose trial guard has a kernel timeout (nftables set element, ipset entry).
-    const kernel = backend === 'nftables' || backend === 'iptables';
+    const kernel = this.#deps.firewall.trial === 'kernel';
     this.#deps.log.warn(
       { trialPorts: portList(trial.ports), onStop },
       onStop === 'remove'
@@ -213,25 +208,31 @@ export class TrialGuard {
 
   #settle(outcome: TrialOutcome): void {
     const ports = this.#trial!.ports;
+    if (outcome.state !== 'confirmed') for (const p of ports) this.#unguarded.add(portKey(p));
+    this.#end();
+    // The outcome is logged once the kernel has the new guard, not before: "reachable as
+    // before" must be true when the admin reads it (applying it takes a few hundred ms, more
+    // on a loaded host, and can fail and be retried).
+    void this.#apply(outcome, () => this.#logOutcome(outcome, ports));
+  }
+
+  #logOutcome(outcome: TrialOutcome, ports: readonly TrialPort[]): void {
     const log = this.#deps.log;
     if (outcome.state === 'confirmed') {
       log.info(
         { trialPorts: portList(ports), address: outcome.address, port: outcome.port },
         `trial confirmed: ${outcome.address} knocked and connected to tcp/${outcome.port}; the guard on ${portList(ports)} is now permanent`,
       );
-    } else {
-      for (const p of ports) this.#unguarded.add(portKey(p));
-      const why =
-        outcome.reason === 'no-knock'
-          ? 'no knock was accepted for a trial port in time.'
-          : `a knock was accepted (${outcome.granted.join(', ')}) but no new connection from that address reached a trial port in time: does the host's own firewall let it through?`;
-      log.error(
-        { trialPorts: portList(ports), reason: outcome.reason, granted: outcome.granted },
-        `TRIAL NOT CONFIRMED: removed the guard from ${portList(ports)}; these ports are reachable as before spa-server ran, and spa-server keeps running. Why: ${why} Fix that, then try again with spa-server reload --trial 2m`,
-      );
+      return;
     }
-    this.#end();
-    void this.#apply();
+    const why =
+      outcome.reason === 'no-knock'
+        ? 'no knock was accepted for a trial port in time.'
+        : `a knock was accepted (${outcome.granted.join(', ')}) but no new connection from that address reached a trial port in time: does the host's own firewall let it through?`;
+    log.error(
+      { trialPorts: portList(ports), reason: outcome.reason, granted: outcome.granted },
+      `TRIAL NOT CONFIRMED: removed the guard from ${portList(ports)}; these ports are reachable as before spa-server ran, and spa-server keeps running. Why: ${why} Fix that, then try again with spa-server reload --trial 2m`,
+    );
   }
 
   #end(): void {
@@ -240,24 +241,34 @@ export class TrialGuard {
     this.#deps.onTermChange();
   }
 
-  /** Re-apply the guard after a trial's outcome; retried (bounded) if the firewall fails. */
-  #apply(attempt = 1): Promise<void> {
+  /**
+   * Re-apply the guard after a trial's outcome, then `applied()` (which logs the outcome);
+   * retried (bounded) if the firewall fails. Each failure names the outcome it could not apply.
+   */
+  #apply(outcome: TrialOutcome, applied: () => void, attempt = 1): Promise<void> {
     return this.#deps.serial(async () => {
-      if (this.#deps.stopping()) return;
       const log = this.#deps.log;
+      const trialOutcome = outcome.state === 'confirmed' ? 'confirmed' : `not confirmed (${outcome.reason})`;
+      if (this.#deps.stopping()) {
+        log.warn({ trialOutcome }, 'trial settled while spa-server stops: the guard is left as on_stop says');
+        return;
+      }
       try {
         await this.#deps.firewall.start(this.guard(this.#deps.configured()));
-        if (attempt > 1) log.info({ attempt }, 'guard applied');
       } catch (err) {
         const last = attempt >= GUARD_ATTEMPTS;
         log.error(
-          { err, attempt },
+          { err, attempt, trialOutcome },
           last
             ? 'the guard could not be updated after a trial; giving up (check the firewall, then restart spa-server)'
             : 'the guard could not be updated after a trial; retrying',
         );
-        if (!last) this.#retry = setTimeout(() => void this.#apply(attempt + 1), GUARD_RETRY_MS);
+        if (!last)
+          this.#retry = setTimeout(() => void this.#apply(outcome, applied, attempt + 1), GUARD_RETRY_MS);
+        return;
       }
+      if (attempt > 1) log.info({ attempt }, 'guard applied');
+      applied();
     });
   }
 }

@@ -4,15 +4,21 @@
  */
 export { TrialGuard, type TrialGuardDeps } from './guard.js';
 export {
+  formatTrialRequest,
+  parseTrialRequest,
+  removeTrialRequest,
+  TRIAL_REQUEST_FILE,
+  takeTrialRequest,
+  trialRequestPath,
+  writeTrialRequest,
+} from './request-file.js';
+export {
   checkTrialPorts,
   checkTrialSeconds,
-  formatTrialRequest,
   MAX_TRIAL_SECONDS,
   MIN_TRIAL_SECONDS,
-  parseTrialRequest,
   portList,
   TRIAL_KERNEL_MARGIN_SECONDS,
-  TRIAL_REQUEST_FILE,
   Trial,
   TrialError,
   type TrialOutcome,

@@ -17,7 +17,7 @@
  * dies before it can roll back.
  */
 import { SpaError } from '@spa/shared';
-import type { GuardedPort, L4 } from '../firewall/firewall.js';
+import type { GuardedPort, L4 } from '../firewall/index.js';
 
 export type TrialState = 'pending' | 'confirmed' | 'rolled-back';
 
@@ -68,13 +68,6 @@ export const TRIAL_TICK_MS = 500;
 /** Shortest and longest trial. */
 export const MIN_TRIAL_SECONDS = 1;
 export const MAX_TRIAL_SECONDS = 86_400;
-/**
- * `spa-server reload --trial` writes this file into state_dir before it sends SIGHUP; the
- * daemon reads and deletes it on that reload (and deletes a stale one at start).
- * Content: `{"seconds": 120}`.
- */
-export const TRIAL_REQUEST_FILE = 'reload-trial.json';
-
 const key = (p: TrialPort): string => `${p.protocol}/${p.port}`;
 
 export class Trial {
@@ -218,19 +211,4 @@ export function checkTrialPorts(ports: readonly TrialPort[], what: string): void
     `--trial: ${what} ${ports.length === 0 ? 'no port' : `only ${portList(ports)}`}, no TCP port: nothing to confirm the trial with`,
     'a trial is confirmed by a knock and then a new TCP connection to a guarded service; guard a TCP service too, or leave out --trial',
   );
-}
-
-/** The content of TRIAL_REQUEST_FILE. */
-export function formatTrialRequest(seconds: number): string {
-  return `${JSON.stringify({ seconds: checkTrialSeconds(seconds) })}\n`;
-}
-
-/** Parses TRIAL_REQUEST_FILE; undefined if it is not a valid request. */
-export function parseTrialRequest(text: string): number | undefined {
-  try {
-    const seconds = (JSON.parse(text) as { seconds?: unknown }).seconds;
-    return typeof seconds === 'number' ? checkTrialSeconds(seconds) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -14,8 +14,10 @@
  * fwknop clients themselves may be shed (a native client is not). Time is passed in.
  */
 import { FWKNOP_CLIENT_MAX_WIRE_LENGTH } from '@spa/shared';
-import type { KnockReject } from '../pipeline/reasons.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** What the gate refuses (pipeline/reasons.ts lists them with the others). */
+export type FwknopGateReject = 'fwknop-length' | 'fwknop-shape' | 'fwknop-shed';
 
 export interface FwknopBudget {
   /** HMACs per second the whole port may cost, and the burst. */
@@ -73,7 +75,7 @@ export class FwknopGate {
   }
 
   /** A reason to refuse `data` from `source` before any HMAC, or undefined to verify it. */
-  admit(data: Uint8Array, source: string, shape: FwknopShape, nowMs: number): KnockReject | undefined {
+  admit(data: Uint8Array, source: string, shape: FwknopShape, nowMs: number): FwknopGateReject | undefined {
     if (data.length > FWKNOP_CLIENT_MAX_WIRE_LENGTH) return 'fwknop-length';
     if (!shape.hasShape(data)) return 'fwknop-shape';
     if (!this.#sourceBucket(source, nowMs).take(1, nowMs)) return 'fwknop-shed';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { TRIAL_REQUEST_FILE } from '../../src/trial/trial.js';
+import { TRIAL_REQUEST_FILE } from '../../src/trial/index.js';
 import { initArgs, runCli, spawnCli, tempDir } from './_cli.js';
 
 describe('--trial', () => {
@@ -58,10 +58,11 @@ describe('--trial', () => {
     // A stand-in daemon: a node process that survives SIGHUP and says when it got one.
     const child = spawn(process.execPath, [
       '-e',
-      "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); setTimeout(() => {}, 20000);",
+      "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); console.log('ready'); setTimeout(() => {}, 20000);",
     ]);
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      // Signal only once its handler is installed (a fixed wait lost that race on a busy machine).
+      await new Promise((r) => child.stdout.once('data', r));
       writeFileSync(join(state, 'spa-server.pid'), `${child.pid}\n`);
       const got = new Promise<string>((resolve) =>
         child.stdout.once('data', (d: Buffer) => resolve(String(d))),

@@ -68,6 +68,10 @@ export interface RigOptions {
   readonly fwknopBudget?: FwknopBudget;
   /** K of the capture filter horizon (default FILTER_HORIZON_STEPS). */
   readonly filterHorizonSteps?: number;
+  /** The pipeline's monotonic clock (ms); default performance.now. */
+  readonly monotonic?: () => number;
+  /** Signature checks per client (default DEFAULT_SIGNATURE_BUDGET). */
+  readonly signatureBudget?: { burst: number; ratePerSecond: number };
 }
 
 export function rig(o: RigOptions = {}): Rig {
@@ -87,6 +91,8 @@ export function rig(o: RigOptions = {}): Rig {
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
     ...(o.fwknopBudget ? { fwknopBudget: o.fwknopBudget } : {}),
     ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
+    ...(o.monotonic ? { monotonic: o.monotonic } : {}),
+    ...(o.signatureBudget ? { signatureBudget: o.signatureBudget } : {}),
   });
   return { fixture, pipeline, firewall, store, log, filters };
 }

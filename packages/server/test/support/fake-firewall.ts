@@ -15,6 +15,7 @@ import type {
   GuardedPort,
   GuardState,
   LiveGrant,
+  TrialSupport,
 } from '../../src/firewall/firewall.js';
 import { GrantTable } from '../../src/firewall/memory.js';
 
@@ -29,6 +30,8 @@ export type FakeMethod = FakeCall['method'];
 
 export class FakeFirewall implements Firewall {
   readonly name = 'fake';
+  static readonly trial: TrialSupport = 'daemon';
+  readonly trial = FakeFirewall.trial;
   /** Every call in order, with copies of its arguments (recorded even when it then fails). */
   readonly calls: FakeCall[] = [];
   /** The guarded ports of the last successful start(), or undefined. */

@@ -17,11 +17,14 @@ import {
   type Knock,
   type KnockPortMode,
   knockPort,
+  knockSignedMessage,
   LookupMask,
   PROTOCOL_VERSION,
   parseCidr,
   parsePortSpec,
   type SequenceSpec,
+  type SshPublicKey,
+  type SshSignature,
   sealFwknop,
   sealKnock,
   type Target,
@@ -43,6 +46,9 @@ export interface FixtureClient {
   readonly expiresAtMs?: number;
   readonly revoked?: boolean;
   readonly allowedSources?: readonly string[];
+  /** Two-factor: the SSH key that must sign its knocks. */
+  readonly sshKey?: SshPublicKey;
+  readonly requireTouch?: boolean;
 }
 
 /** A client of the stock fwknop client; keys derived from the seed like every other key. */
@@ -97,6 +103,8 @@ export interface KnockParams {
   readonly oneTimeId?: Uint8Array;
   /** Seal with this step length instead of the server's (to break the step binding). */
   readonly stepSeconds?: number;
+  /** Two-factor: sign the knock message (the nonce and request) with this. */
+  readonly sign?: (message: Uint8Array) => SshSignature;
 }
 
 export interface PacketParams {
@@ -148,6 +156,7 @@ export class Fixture {
         expiresAtMs: c.expiresAtMs,
         revoked: c.revoked ?? false,
         allowedSources: cidrs(c.allowedSources ?? []),
+        ...(c.sshKey ? { sshKey: c.sshKey, requireTouch: c.requireTouch ?? false } : {}),
       });
     }
     this.config = {
@@ -167,6 +176,7 @@ export class Fixture {
         maxDurationSeconds: o.policy?.maxDurationSeconds ?? 300,
         requireLiteralAddress: o.policy?.requireLiteralAddress ?? false,
         allowedSources: cidrs(o.policy?.allowedSources ?? []),
+        requireSshKey: o.policy?.requireSshKey ?? false,
       },
       firewall: { backend: 'dry-run', table: 'spa', onStop: 'keep' },
       services,
@@ -247,20 +257,22 @@ export class Fixture {
   /** A sealed SPA packet from `client`, fresh nonce and one-time id unless given. */
   knock(client: string, nowMs: number, p: KnockParams = {}): Uint8Array {
     const c = this.client(client);
+    const nonce = this.bytes(undefined, 24);
+    const payload = {
+      version: p.version ?? PROTOCOL_VERSION,
+      timestampMs: p.timestampMs ?? nowMs,
+      oneTimeId: p.oneTimeId ?? this.bytes(undefined, 16),
+      serverId: p.serverId ?? this.config.serverId,
+      durationSeconds: p.durationSeconds ?? 0,
+      target: p.target ?? ({ kind: 'source' } as const),
+      access: p.access ?? [{ kind: 'service' as const, name: c.services[0] ?? 'ssh' }],
+    };
     return sealKnock({
       keys: c.keys,
       mask: this.#mask,
       stepSeconds: p.stepSeconds ?? this.config.stepSeconds,
-      nonce: this.bytes(undefined, 24),
-      payload: {
-        version: p.version ?? PROTOCOL_VERSION,
-        timestampMs: p.timestampMs ?? nowMs,
-        oneTimeId: p.oneTimeId ?? this.bytes(undefined, 16),
-        serverId: p.serverId ?? this.config.serverId,
-        durationSeconds: p.durationSeconds ?? 0,
-        target: p.target ?? { kind: 'source' },
-        access: p.access ?? [{ kind: 'service', name: c.services[0] ?? 'ssh' }],
-      },
+      nonce,
+      payload: p.sign ? { ...payload, signature: p.sign(knockSignedMessage(nonce, payload)) } : payload,
     });
   }
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { formatTrialRequest, parseTrialRequest } from '../../src/trial/request-file.js';
 import {
   checkTrialPorts,
-  formatTrialRequest,
   guardWithTrial,
-  parseTrialRequest,
   TRIAL_KERNEL_MARGIN_SECONDS,
   Trial,
   TrialError,

@@ -29,4 +29,5 @@ export {
   type FwknopDigest,
   type FwknopMessageType,
   type FwknopPlainDigest,
+  MAX_USERNAME_LENGTH,
 } from './wire.js';
