@@ -1,5 +1,6 @@
 /** The built `spa-client` as a user runs it: exit codes, messages, files. Loopback only. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
@@ -32,6 +33,10 @@ async function setup(t: { after(f: () => void): void }, profiles: Record<string,
   }
   return { config, env, made };
 }
+
+/** Preloaded into the CLI: a Node warning raised 300 ms in, while `open` is waiting. */
+const PLANT_WARNING =
+  '--import=data:text/javascript,setTimeout(()=>process.emitWarning(`planted`),300).unref()';
 
 describe('spa-client CLI', { timeout: 60_000 }, () => {
   test('--help and --version', async () => {
@@ -188,6 +193,39 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     const obj = JSON.parse(fail.stdout);
     assert.equal(obj.ok, false);
     assert.equal(obj.code, 'no-answer');
+    assert.doesNotMatch(fail.stderr, /Warning|node:/, 'no Node warning on a failed open');
+    // A Node warning raised while the command runs never reaches the user (shown with SPA_DEBUG).
+    const planted = { ...env3, NODE_OPTIONS: PLANT_WARNING };
+    const quiet = await runCli(['open', 'ssh', '--retries', '0'], planted);
+    assert.equal(quiet.code, 5);
+    assert.doesNotMatch(quiet.stderr, /planted|Warning/, quiet.stderr);
+    const debug = await runCli(['open', 'ssh', '--retries', '0'], { ...planted, SPA_DEBUG: '1' });
+    assert.match(debug.stderr, /spa-client debug: Warning: planted/);
+  });
+
+  test('control characters from a profile or an argument are escaped in every message', async (t) => {
+    const { env } = await setup(t, { web1: {} });
+    const ESC = '\x1b';
+    // A profile with a valid checksum whose service name carries terminal escape sequences.
+    const body = JSON.parse(
+      Buffer.from(
+        encodeProfile(makeProfile()).slice('spa://v1/'.length).split('.')[0]!,
+        'base64url',
+      ).toString(),
+    );
+    body.services = { [`ssh${ESC}]0;pwned\x07${ESC}[2J`]: '22/tcp' };
+    const json = Buffer.from(JSON.stringify(body));
+    const sum = createHash('sha256').update('spa profile v1').update(json).digest('hex').slice(0, 8);
+    const crafted = `spa://v1/${json.toString('base64url')}.${sum}`;
+    const imp = await runCli(['import', '-'], env, `${crafted}\n`);
+    assert.equal(imp.code, 2, imp.stderr);
+    assert.match(imp.stderr, /service name "ssh\\x1b\]0;pwned\\x07\\x1b\[2J"/);
+    const arg = await runCli(['open', `ss${ESC}[31mh`], env);
+    const json2 = await runCli(['open', `ss\u009bh`, '--json'], env);
+    for (const r of [imp, arg, json2]) {
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(r.stderr + r.stdout), JSON.stringify(r));
+    }
+    assert.match(arg.stderr, /ss\\x1b\[31mh/);
   });
 
   test('proxy HOST PORT pipes stdin/stdout through the opened port', async (t) => {

@@ -17,12 +17,14 @@ import type { Firewall, Grant } from '../firewall/index.js';
 import { guardedPorts, KnockPipeline } from '../pipeline/index.js';
 import { ReplayStore } from '../replay/index.js';
 import { checkTrialPorts, portList, removeTrialRequest, type Trial, TrialGuard } from '../trial/index.js';
+import { HostAddresses } from '../verify/index.js';
 import {
   type Clock,
   type DaemonDeps,
   defaultFirewall,
   defaultLoadConfig,
   defaultSource,
+  osAddresses,
   systemClock,
 } from './deps.js';
 import { FirewallWatch } from './firewall-watch.js';
@@ -195,6 +197,7 @@ export class Daemon {
         },
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
+        hostAddresses: new HostAddresses(deps.hostAddresses ?? osAddresses),
         monotonic: () => clock.monotonic(),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');

@@ -1,5 +1,7 @@
 /**
- * The daemon's per-packet path, cheapest check first. A packet is an SPA knock only if it is
+ * The daemon's per-packet path, cheapest check first. A packet addressed to another host (its
+ * destination is not one of this host's addresses) is refused as `not-for-us` before anything
+ * else (verify/destination.ts). A packet is an SPA knock only if it is
  * UDP to a watched knock port (steps T-1, T, T+1); the capture filter also admits the ports of
  * later steps (FilterHorizon), and those, like any other port, are refused as `port` before any
  * crypto. For an SPA knock:
@@ -19,7 +21,8 @@
  * (sync write) and then goes through the same policy (sequence rules) and grant.
  *
  * A UDP packet to the fwknop port (when there are [fwknop_clients]) is a packet of the stock
- * fwknop client (docs/fwknop.md): HMAC per candidate client (constant time) → decrypt → decode
+ * fwknop client (docs/fwknop.md): length cap, shape, per-source and global budget (FwknopGate,
+ * so a flood there cannot starve native knocks) → HMAC per candidate client (constant time) → decrypt → decode
  * → time window (FwknopVerifier) → revoked/expired → replay (SHA-256 of the packet) → record
  * → fwknop refusals (command, NAT, username) and policy → grant, like a native knock.
  *
@@ -35,7 +38,13 @@ import type { Firewall } from '../firewall/index.js';
 import { clientStanding, evaluateFwknopPolicy, evaluatePolicy, type PolicyGrant } from '../policy/index.js';
 import type { ReplayStore } from '../replay/index.js';
 import { SequenceTracker } from '../sequence/index.js';
-import { type BudgetSettings, SignatureGate } from '../verify/index.js';
+import {
+  type BudgetSettings,
+  type FwknopBudget,
+  FwknopGate,
+  type HostAddresses,
+  SignatureGate,
+} from '../verify/index.js';
 import { ClockWatch } from './clock-watch.js';
 import { Counters } from './counters.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
@@ -59,6 +68,13 @@ export interface PipelineSetup {
   readonly onFilter?: (filter: string) => void;
   /** K of the filter horizon (default FILTER_HORIZON_STEPS); tests use other values. */
   readonly filterHorizonSteps?: number;
+  /**
+   * This host's addresses: a packet to any other destination is `not-for-us`. The daemon
+   * always passes them (from the OS); without them (unit tests) every destination is ours.
+   */
+  readonly hostAddresses?: HostAddresses;
+  /** Budgets of the fwknop port (default DEFAULT_FWKNOP_BUDGET); tests use others. */
+  readonly fwknopBudget?: FwknopBudget;
   /** Bound of the sequence tracker (default 10,000 sources). */
   readonly maxSequenceSources?: number;
   /** Monotonic clock (ms), to tell a step of the wall clock. Default performance.now. */
@@ -85,6 +101,9 @@ export class KnockPipeline {
   readonly #signatures: SignatureGate;
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
+  readonly #hostAddresses: HostAddresses | undefined;
+  /** Length cap and budgets in front of the fwknop HMAC loop. */
+  readonly #fwknopGate: FwknopGate;
   /** The fwknop port the capture watches; undefined = no fwknop clients. */
   #fwknopPort: number | undefined;
   readonly #monotonic: () => number;
@@ -118,6 +137,8 @@ export class KnockPipeline {
     );
     this.#horizon.roll(this.#tables.step);
     this.#fwknopPort = fwknopCapturePort(setup.config);
+    this.#fwknopGate = new FwknopGate(setup.nowMs, setup.fwknopBudget);
+    this.#hostAddresses = setup.hostAddresses;
   }
 
   get config(): ServerConfig {
@@ -240,6 +261,7 @@ export class KnockPipeline {
   }
 
   #route(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    if (this.#hostAddresses && !this.#hostAddresses.isOurs(p.dstAddress, atMs)) return 'not-for-us';
     // The port check before any crypto: only T-1, T, T+1, although the filter admits more.
     if (p.protocol === 'udp' && this.#tables.watched.includes(p.dstPort)) return this.#knock(p, atMs);
     // The config keeps the fwknop port out of the knock and sequence ranges (config/parse.ts).
@@ -290,6 +312,8 @@ export class KnockPipeline {
     const verifier = this.#tables.fwknop;
     const source = parseIp(p.srcAddress);
     if (!verifier || !source) return 'mac';
+    const gated = this.#fwknopGate.admit(p.payload, p.srcAddress, verifier, atMs);
+    if (gated) return gated;
     const verdict = verifier.verify(p.payload, source, atMs);
     if (!verdict.ok) return verdict.reason;
     const { client, message } = verdict.value;

@@ -53,6 +53,11 @@ export class FwknopVerifier {
     return this.#clients.length;
   }
 
+  /** True if `data` has the shape of the packets of some client (its HMAC's length). */
+  hasShape(data: Uint8Array): boolean {
+    return this.#clients.some((c) => fwknopBodyLength(data, c.prepared.macLength) >= 0);
+  }
+
   /** Shape → HMAC (first matching client) → decrypt → decode → time window. Never throws. */
   verify(data: Uint8Array, source: IpAddress, nowMs: number): FwknopVerdict {
     let shaped = false;
@@ -73,7 +78,7 @@ export class FwknopVerifier {
     }
     // No HMAC matched. `mac` if the packet has the shape of some client's packets (whether or
     // not that client may knock from here), else `fwknop-shape`.
-    shaped ||= this.#clients.some((c) => fwknopBodyLength(data, c.prepared.macLength) >= 0);
+    shaped ||= this.hasShape(data);
     return { ok: false, reason: shaped ? 'mac' : 'fwknop-shape' };
   }
 }

@@ -18,7 +18,7 @@ import type { Daemon } from '../../src/daemon/daemon.js';
 import { DaemonError } from '../../src/daemon/errors.js';
 import { runDaemon } from '../../src/daemon/run.js';
 import { FILTER_HORIZON_STEPS } from '../../src/pipeline/filter-horizon.js';
-import { filterKnockPorts, granted, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FIXTURE_HOST, filterKnockPorts, granted, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakePacketSource } from '../support/fake-source.js';
 import { Fixture } from '../support/fixture.js';
@@ -58,6 +58,7 @@ async function start(
       source,
       firewall,
       signals,
+      hostAddresses: () => FIXTURE_HOST,
       clock: { now: () => NOW, monotonic: () => 0 },
       loadConfig: () => {
         if (running.next instanceof Error) throw running.next;

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPacket, profileKeys } from '@spa/client';
 import { type ClientProfile, knockPort, parseProfile, timeStep } from '@spa/shared';
@@ -70,6 +70,19 @@ export interface SpaOptions {
   dir: string;
   guardedPort: number;
   grantSeconds: number;
+  /** `[fwknop_clients]` to add (random keys, HMAC-SHA256, service ssh): the fwknop port is then captured. */
+  fwknopClients?: number;
+}
+
+/** Appends `n` `[fwknop_clients.fwN]` tables with random keys to the config. */
+export function addFwknopClients(configPath: string, n: number): void {
+  const tables = Array.from(
+    { length: n },
+    (_, i) =>
+      `\n[fwknop_clients.fw${i + 1}]\nkey_base64 = "${randomBytes(32).toString('base64')}"\n` +
+      `hmac_key_base64 = "${randomBytes(64).toString('base64')}"\nservices = ["${SPA_SERVICE}"]\n`,
+  );
+  appendFileSync(configPath, tables.join(''));
 }
 
 export class Spa implements GuardedSystem {
@@ -98,6 +111,7 @@ export class Spa implements GuardedSystem {
   static async start(lab: Lab, o: SpaOptions): Promise<Spa> {
     const server = lab.hosts.server;
     const setup = initSpa(o.dir, server.ifname, server.ipv4, o.guardedPort);
+    if (o.fwknopClients) addFwknopClients(setup.configPath, o.fwknopClients);
     const proc = lab.spawn(server, [
       process.execPath,
       SPA_SERVER_BIN,
