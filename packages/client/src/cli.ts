@@ -138,7 +138,19 @@ export function report(e: unknown, json: boolean): number {
   return exit;
 }
 
+/**
+ * A reader that closed early (`spa-client list | head -1`) is not a failure: stop quietly, as
+ * `ls | head` does, instead of an unhandled EPIPE stack trace. Other stream errors still throw.
+ */
+export function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => void): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    exit(0);
+  });
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  quietOnClosedPipe(process.stdout, (code) => process.exit(code));
   const dashdash = argv.indexOf('--');
   const json = (dashdash < 0 ? argv : argv.slice(0, dashdash)).includes('--json');
   let pending: Promise<number> | undefined;

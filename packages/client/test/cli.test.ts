@@ -1,5 +1,6 @@
 /** The built `spa-client` as a user runs it: exit codes, messages, files. Loopback only. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type ClientProfile, encodeProfile, PACKET_LENGTH } from '@spa/shared';
-import { makeProfile, runCli, serverVerify, tempDir } from './helpers.js';
+import { BIN, makeProfile, runCli, serverVerify, tempDir } from './helpers.js';
 
 async function echoServer(t: { after(f: () => void): void }): Promise<number> {
   const server: Server = createServer((c) => {
@@ -223,5 +224,23 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     const k = await runCli(['knock', 'rdp'], env);
     assert.equal(k.code, 2);
     assert.match(k.stderr, /has no knock sequences/);
+  });
+
+  test('a reader that closes early (list | head -1) ends it quietly, no EPIPE stack', async (t) => {
+    const profiles: Record<string, Partial<ClientProfile>> = {};
+    for (let i = 0; i < 3; i++) profiles[`s${i}`] = {};
+    const { env } = await setup(t, profiles);
+    for (const args of [['list'], ['list', '--json'], ['--help']]) {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.destroy(); // the reader is gone before the first write
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const [code] = await once(child, 'exit');
+      assert.doesNotMatch(stderr, /EPIPE|Unhandled|at /, args.join(' '));
+      assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+    }
   });
 });
