@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { msLeftInStep } from '@spa/shared';
 import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/packet-source.js';
+import { isConfigError } from '../config/errors.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Firewall, Grant } from '../firewall/firewall.js';
 import { ReplayStore } from '../replay/replay-store.js';
@@ -254,7 +255,9 @@ export class Daemon {
       try {
         loaded = this.#loadConfig(this.#configPath);
       } catch (err) {
-        this.#log.error({ err }, 'reload failed; keeping the previous configuration');
+        // A ConfigError's message names the file, key and fix: that, not a JS stack, is news to the admin.
+        const detail = isConfigError(err) ? { code: err.code, error: err.message } : { err };
+        this.#log.error(detail, 'reload failed; keeping the previous configuration');
         return false;
       }
       const plan = planReload(this.pipeline.config, loaded);

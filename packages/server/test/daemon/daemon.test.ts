@@ -203,6 +203,10 @@ describe('runDaemon', () => {
     await r.daemon.settled();
     const error = r.log.records().find((l) => l.level === 50);
     assert.match(String(error?.msg), /reload failed/);
+    // The file, key and fix, as one message; no JS stack.
+    assert.equal(error?.code, 'config-syntax');
+    assert.match(String(error?.error), /: not valid TOML$/);
+    assert.equal(error?.err, undefined);
     r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
     await r.daemon.pipeline.idle();
     assert.equal(granted(r.firewall).length, 1);
