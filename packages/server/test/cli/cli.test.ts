@@ -18,6 +18,9 @@ describe('init → add-client → profile', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wrote .*server\.toml \(mode 0600\)/);
     assert.match(r.stderr, /spa-server add-client/);
+    // Trial first: the shortest path shown must not be the lock-out path.
+    const trial = r.stderr.indexOf('spa-server run --trial 2m');
+    assert.ok(trial > 0 && trial < r.stderr.indexOf('systemctl enable --now spa-server'), r.stderr);
     assert.equal(statSync(config).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'etc', 'spa')).mode & 0o777, 0o700);
     assert.match(readFileSync(config, 'utf8'), /^# spa-server configuration\. Holds secrets/);
@@ -135,6 +138,12 @@ describe('exit codes and messages', () => {
       ['init', '--config', join(dir, 'x.toml'), '--service', 'ssh=22/tcp'],
       64,
       /--interface/,
+    ],
+    [
+      'init with an interface this machine does not have',
+      ['init', '--config', join(dir, 'x.toml'), '-i', 'spa-nosuch9', '-s', 'ssh=22/tcp', '--host', 'h'],
+      64,
+      /no such interface on this machine: spa-nosuch9\n {2}hint: list them with `ip -br link`/,
     ],
     [
       'init with a bad --service',
