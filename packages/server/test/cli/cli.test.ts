@@ -253,6 +253,23 @@ describe('exit codes and messages', () => {
     assert.equal(both.code, 2);
   });
 
+  test('-c/--config works before the command too; the one after it wins', () => {
+    const before = spawnCli(['-c', config, 'list-clients', '--json']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.deepEqual(JSON.parse(before.stdout), []);
+    const both = spawnCli(['--config', config, 'list-clients', '-c', join(dir, 'missing.toml')]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /missing\.toml: no such file/);
+  });
+
+  test('help shows each default once, never "(default: [])"', () => {
+    for (const c of ['init', 'add-client', 'import-fwknop', 'run', 'status']) {
+      const r = spawnCli([c, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /\(default: \[\]\)|\)\s+\(default:/, c);
+    }
+  });
+
   test('run with a bad config fails fast with exit 2', () => {
     const r = spawnCli(['run', '--config', join(dir, 'missing.toml')]);
     assert.equal(r.code, 2);

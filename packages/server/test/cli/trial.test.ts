@@ -58,10 +58,11 @@ describe('--trial', () => {
     // A stand-in daemon: a node process that survives SIGHUP and says when it got one.
     const child = spawn(process.execPath, [
       '-e',
-      "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); setTimeout(() => {}, 20000);",
+      "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); console.log('ready'); setTimeout(() => {}, 20000);",
     ]);
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      // Wait until its handler is installed (a fixed 200 ms sleep lost that race on a busy machine).
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       writeFileSync(join(state, 'spa-server.pid'), `${child.pid}\n`);
       const got = new Promise<string>((resolve) =>
         child.stdout.once('data', (d: Buffer) => resolve(String(d))),
