@@ -82,16 +82,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
     });
 
-  cmd('add-client', 'add a client with a fresh key; prints its spa:// profile on stdout')
+  cmd('add-client', 'add a client with a fresh key; prints its spa:// profile (or --out FILE)')
     .argument('<name>', 'client name')
     .option('--services <list>', 'comma-separated services it may open (default: all)', commaList)
     .option('--expires <date>', 'the key stops working then: 2027-06-30 (00:00 UTC) or a date-time')
     .option('--allow-from <cidrs>', 'comma-separated networks it may knock from', commaList)
+    .option('-o, --out <file>', 'write the profile to this new file (mode 0600) instead of stdout')
     .action((name: string, o) => {
       addClient(
         {
           configPath: path(o),
           name,
+          ...(o.out !== undefined ? { out: o.out } : {}),
           services: o.services ?? [],
           ...(o.expires !== undefined ? { expires: o.expires } : {}),
           allowFrom: o.allowFrom ?? [],
@@ -135,7 +137,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   cmd('profile', "print an existing client's spa:// profile again")
     .argument('<name>', 'client name')
-    .action((name: string, o) => showProfile({ configPath: path(o), name }, io));
+    .option('-o, --out <file>', 'write it to this new file (mode 0600) instead of stdout')
+    .action((name: string, o) =>
+      showProfile({ configPath: path(o), name, ...(o.out !== undefined ? { out: o.out } : {}) }, io),
+    );
 
   cmd('run', 'run the daemon in the foreground (what systemd starts)')
     .option('--log-level <level>', 'error, warn, info or debug (default: log_level from the config)')

@@ -1,11 +1,22 @@
 /** The spa-server binary: init → add-client → profile round trip, exit codes, messages, streams. */
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  openSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { encodeSecret, parseProfile } from '@spa/shared';
 import { loadConfig } from '../../src/config/load.js';
-import { initArgs, spawnCli, tempDir } from './_cli.js';
+import { BIN, initArgs, spawnCli, tempDir } from './_cli.js';
 
 const NO_STACK = /\n\s+at .+:\d+:\d+/;
 
@@ -120,6 +131,54 @@ describe('init → add-client → profile', () => {
     assert.notDeepEqual(after.serverSecret, before.serverSecret);
     assert.notDeepEqual(after.serverId, before.serverId);
     assert.equal(after.clients.size, 0);
+  });
+});
+
+describe('profile files hold a key: mode 0600', () => {
+  const dir = tempDir();
+  const config = join(dir, 'server.toml');
+  spawnCli(initArgs(config, dir));
+
+  test('add-client --out FILE writes the profile at mode 0600, never over a file or through a symlink', () => {
+    const file = join(dir, 'erin.profile');
+    const r = spawnCli(['add-client', 'erin', '--config', config, '--out', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), /^spa:\/\/v1\/\S+\n$/);
+    assert.match(r.stderr, /wrote the profile to .*erin\.profile \(mode 0600\)/);
+    // An existing file: refused before carol is added.
+    const again = spawnCli(['add-client', 'frank', '--config', config, '--out', file]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /cannot create it: it already exists/);
+    assert.ok(!readFileSync(config, 'utf8').includes('[clients.frank]'));
+    // A symlink (to where an attacker wants the key): refused, nothing written there.
+    const link = join(dir, 'link.profile');
+    symlinkSync(join(dir, 'elsewhere'), link);
+    const viaLink = spawnCli(['profile', 'erin', '--config', config, '-o', link]);
+    assert.equal(viaLink.code, 1);
+    assert.equal(existsSync(join(dir, 'elsewhere')), false);
+    const profile = spawnCli(['profile', 'erin', '--config', config, '-o', join(dir, 'erin2.profile')]);
+    assert.equal(profile.code, 0, profile.stderr);
+    assert.equal(readFileSync(join(dir, 'erin2.profile'), 'utf8'), readFileSync(file, 'utf8'));
+  });
+
+  test('add-client > FILE: a fresh 0644 file made by the redirect is tightened to 0600', () => {
+    const file = join(dir, 'gina.profile');
+    const fd = openSync(file, 'w', 0o644);
+    fchmodSync(fd, 0o644);
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'add-client', 'gina', '--config', config], {
+        stdio: ['ignore', fd, 'pipe'],
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /made it 0600/);
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), /^spa:\/\/v1\//);
   });
 });
 
