@@ -1,4 +1,5 @@
 /** `spa-server list-clients`: names, services, expiry and state. Never keys. */
+import { type Cidr, formatIp } from '@spa/shared';
 import type { ClientStanding } from '../config/types.js';
 import { readCurrent } from './_edit-config.js';
 import type { Io } from './_io.js';
@@ -12,7 +13,12 @@ export interface ClientRow {
   readonly expires: string | null;
   readonly revoked: boolean;
   readonly state: 'active' | 'revoked' | 'expired';
-  readonly allowedSources: number;
+  /** The networks it may knock from (CIDR text); empty: anywhere the policy allows. */
+  readonly allowedSources: readonly string[];
+}
+
+function cidrText(c: Cidr): string {
+  return `${formatIp(c)}/${c.prefix}`;
 }
 
 export function clientRow(c: ClientStanding, nowMs: number, kind: ClientRow['kind'] = 'spa'): ClientRow {
@@ -24,7 +30,7 @@ export function clientRow(c: ClientStanding, nowMs: number, kind: ClientRow['kin
     expires: c.expiresAtMs === undefined ? null : new Date(c.expiresAtMs).toISOString(),
     revoked: c.revoked,
     state: c.revoked ? 'revoked' : expired ? 'expired' : 'active',
-    allowedSources: c.allowedSources.length,
+    allowedSources: c.allowedSources.map(cidrText),
   };
 }
 
@@ -60,8 +66,15 @@ export function listClients(opts: { configPath: string; json?: boolean; now?: ()
     iso === null ? 'never' : iso.replace(/T00:00:00\.000Z$/, '').replace(/\.000Z$/, 'Z');
   io.out(
     table([
-      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE'],
-      ...rows.map((r) => [r.name, r.kind, r.services.join(','), fmt(r.expires), r.state]),
+      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE', 'FROM'],
+      ...rows.map((r) => [
+        r.name,
+        r.kind,
+        r.services.join(','),
+        fmt(r.expires),
+        r.state,
+        r.allowedSources.join(',') || 'any',
+      ]),
     ]),
   );
 }

@@ -27,7 +27,7 @@ import {
 } from './deps.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { KnockPipeline } from './pipeline.js';
-import { planReload } from './reload.js';
+import { clientChanges, planReload } from './reload.js';
 import { guardedPorts } from './steps.js';
 import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from './trial.js';
 import { TrialGuard } from './trial-guard.js';
@@ -203,7 +203,7 @@ export class Daemon {
           step: pipeline.step,
           sequencePorts: config.sequence ? config.sequence.range : undefined,
           services: [...config.services.keys()],
-          clients: config.clients.size,
+          clients: config.clients.size + config.fwknop.clients.size,
           ...(config.fwknop.clients.size > 0
             ? { fwknop: { port: config.fwknop.port, clients: config.fwknop.clients.size } }
             : {}),
@@ -275,6 +275,7 @@ export class Daemon {
       }
       if (plan.needRestart.length > 0)
         this.#log.warn({ fields: plan.needRestart }, 'changed settings need a restart; kept the old values');
+      const changes = clientChanges(this.pipeline.config, plan.config);
       try {
         const previousLevel = this.pipeline.config.logLevel;
         this.pipeline.reload(plan.config, now);
@@ -285,8 +286,15 @@ export class Daemon {
         this.#log.error({ err }, 'reload failed');
         return false;
       }
+      const fwknop = plan.config.fwknop.clients.size;
       this.#log.info(
-        { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
+        {
+          // Every client counts, native and fwknop (fwknop also on its own, as in "listening").
+          clients: plan.config.clients.size + fwknop,
+          ...(fwknop > 0 ? { fwknop: { port: plan.config.fwknop.port, clients: fwknop } } : {}),
+          services: [...plan.config.services.keys()],
+          ...changes,
+        },
         'reloaded',
       );
       return true;

@@ -196,6 +196,33 @@ describe('runDaemon', () => {
     await stop(r);
   });
 
+  it('the reload line counts fwknop clients too and names who was added, removed, revoked, reinstated', async () => {
+    const r = await start(
+      new Fixture({
+        stateDir: stateDir(),
+        clients: [{ name: 'alice' }, { name: 'bob' }, { name: 'dan', revoked: true }],
+        fwknopClients: [{ name: 'laptop', services: ['ssh'] }],
+      }),
+    );
+    const clients = new Map(r.fixture.config.clients);
+    clients.delete('bob');
+    clients.set('alice', { ...clients.get('alice')!, revoked: true });
+    clients.set('dan', { ...clients.get('dan')!, revoked: false });
+    clients.set('erin', { ...clients.get('dan')!, name: 'erin', revoked: false });
+    r.next = r.fixture.with({ clients });
+    r.signals.emit('SIGHUP');
+    await r.daemon.settled();
+    const line = r.log.records().find((l) => l.msg === 'reloaded');
+    assert.equal(line?.level, 30, 'info');
+    assert.equal(line?.clients, 4, 'alice, dan, erin and the fwknop laptop');
+    assert.deepEqual(line?.fwknop, { port: 62201, clients: 1 });
+    assert.deepEqual(
+      [line?.added, line?.removed, line?.revoked, line?.reinstated],
+      [['erin'], ['bob'], ['alice'], ['dan']],
+    );
+    await stop(r);
+  });
+
   it('a bad reload is logged and the old configuration kept', async () => {
     const r = await start();
     r.next = new ConfigError('config-syntax', r.fixture.config.path, '', 'not valid TOML');
