@@ -67,8 +67,12 @@ export interface OpenResult {
   /** Knock port of each packet sent. */
   readonly knockPorts: readonly number[];
   readonly durationSeconds: number | undefined;
-  /** `open`: the port accepted a connection; `sent`: not waited for (--no-wait, or a UDP service). */
-  readonly status: 'open' | 'sent';
+  /**
+   * `open`: the port accepted a connection after the knock; `already-open`: it accepted one
+   * made before the knock, so the knock cannot be credited (an earlier grant, or no guard);
+   * `sent`: not waited for (--no-wait, or a UDP service).
+   */
+  readonly status: 'open' | 'already-open' | 'sent';
   /** From the first packet to the accepted connection. */
   readonly openedInMs?: number;
 }
@@ -79,6 +83,16 @@ export const OPEN_DEFAULTS = {
   probeIntervalMs: 75,
   probeTimeoutMs: 300,
 } as const;
+
+/**
+ * Was the port open before the knock? One connection attempt is started just before the first
+ * packet. A guarded port drops its SYN (the kernel retries only after ~1 s), so an answer within
+ * this bound can only come from a port that was already open: its SYN reached the server before
+ * the knock could be granted. A later answer proves nothing and is not waited for.
+ */
+export const PRE_KNOCK_PROBE_MS = 900;
+/** Head start of that SYN over the knock packet. */
+export const PRE_KNOCK_LEAD_MS = 2;
 
 /** Spacing of decoys around an SPA packet: 5-24 ms, like a burst of unrelated datagrams. */
 const decoySpacing = (random: Random) => 5 + randomBelow(random, 20);
@@ -163,17 +177,28 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
       intervalMs: req.probeIntervalMs ?? OPEN_DEFAULTS.probeIntervalMs,
       timeoutMs: req.probeTimeoutMs ?? OPEN_DEFAULTS.probeTimeoutMs,
     });
+    const before = new AbortController();
+    let openBefore = false;
+    deps.probe(service, PRE_KNOCK_PROBE_MS, before.signal).then(
+      (ok) => {
+        openBefore = ok;
+      },
+      () => {},
+    );
     try {
+      await deps.sleep(PRE_KNOCK_LEAD_MS);
       let firstSentAt: number | undefined;
       for (let attempt = 1; attempt <= sends; attempt++) {
         const sentAt = await sendOne(attempt);
         firstSentAt ??= sentAt;
         req.onEvent?.({ kind: 'waiting', attempt, of: sends });
         if (await watcher.until(mono() + retryAfterMs)) {
-          return { ...base, status: 'open', openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
+          const status = openBefore ? 'already-open' : 'open';
+          return { ...base, status, openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
         }
       }
     } finally {
+      before.abort();
       watcher.close();
     }
     throw noAnswerError(name, req.service, spec.port, Math.round((sends * retryAfterMs) / 1000), req.allow);

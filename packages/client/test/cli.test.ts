@@ -22,6 +22,28 @@ async function echoServer(t: { after(f: () => void): void }): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
+/** A stand-in server: the TCP port listens (echo) only after a datagram reaches the knock port. */
+async function opensOnKnock(t: { after(f: () => void): void }): Promise<{ knock: number; port: number }> {
+  const free = createServer().listen(0, '127.0.0.1');
+  await once(free, 'listening');
+  const port = (free.address() as { port: number }).port;
+  await new Promise((r) => free.close(r));
+  const knocks = createSocket('udp4');
+  await new Promise<void>((resolve) => knocks.bind(0, '127.0.0.1', () => resolve()));
+  let server: Server | undefined;
+  knocks.on('message', () => {
+    server ??= createServer((c) => {
+      c.on('error', () => {});
+      c.pipe(c);
+    }).listen(port, '127.0.0.1');
+  });
+  t.after(() => {
+    knocks.close();
+    server?.close();
+  });
+  return { knock: knocks.address().port, port };
+}
+
 async function setup(t: { after(f: () => void): void }, profiles: Record<string, Partial<ClientProfile>>) {
   const config = join(tempDir(t), 'spa', 'client.toml');
   const env = { SPA_CLIENT_CONFIG: config };
@@ -110,18 +132,22 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
   });
 
   test('open waits for the port; the success line; --json; --quiet', async (t) => {
-    const port = await echoServer(t);
+    const { knock, port } = await opensOnKnock(t);
     const { env } = await setup(t, {
-      web1: { knock: { mode: 'fixed', port: 9 }, services: { ssh: { protocol: 'tcp', port } } },
+      web1: { knock: { mode: 'fixed', port: knock }, services: { ssh: { protocol: 'tcp', port } } },
     });
     const r = await runCli(['open', 'ssh@web1', '--duration', '30'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ssh on web1 is open for 30 s \(opened in [0-9.]+ m?s\)\n$/);
+    assert.match(
+      r.stdout,
+      /^ssh on web1 is open \(opened in [0-9.]+ m?s\); asked for 30 s, the server grants at most its max_duration\n$/,
+    );
     assert.equal(r.stderr, '', 'no spinner when stderr is not a terminal');
+    // The port now answers before any knock: the client says so instead of crediting the knock.
     const j = await runCli(['open', 'ssh', '--json'], env);
     const obj = JSON.parse(j.stdout);
     assert.equal(obj.ok, true);
-    assert.equal(obj.status, 'open');
+    assert.equal(obj.status, 'already-open');
     assert.equal(obj.port, port);
     assert.equal(obj.durationSeconds, null);
     assert.equal(typeof obj.openedInMs, 'number');
@@ -149,7 +175,7 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     );
     assert.equal(r.code, 7, r.stderr);
     assert.equal(r.stdout, 'ran x y\n');
-    assert.match(r.stderr, /ssh on web1 is open/);
+    assert.match(r.stderr, /ssh on web1 was already open before the knock/);
     const missing = await runCli(['open', 'ssh', '--', 'no-such-command-spa-test'], env);
     assert.equal(missing.code, 127);
     assert.match(missing.stderr, /cannot run "no-such-command-spa-test" \(ENOENT\)/);

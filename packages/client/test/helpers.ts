@@ -96,6 +96,8 @@ export class FakeWorld {
   sent: Sent[] = [];
   probes = 0;
   openAfter = Number.POSITIVE_INFINITY;
+  /** What a probe made before anything was sent sees (not counted in `probes`). */
+  openBefore = false;
   address = { address: '192.0.2.10', family: 4 as const };
   random = seededRandom(42);
 
@@ -107,7 +109,7 @@ export class FakeWorld {
       tcpKnock: async (to) => {
         this.sent.push({ kind: 'tcp', to, bytes: new Uint8Array(0), at: this.t });
       },
-      probe: async () => ++this.probes >= this.openAfter,
+      probe: async () => (this.sent.length === 0 ? this.openBefore : ++this.probes >= this.openAfter),
       now: () => this.t,
       random: (n) => this.random(n),
       sleep: async (ms) => {
