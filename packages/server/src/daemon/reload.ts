@@ -82,7 +82,9 @@ export function clientChanges(before: ServerConfig, after: ServerConfig): Client
   const now = all(after);
   const out: ClientChanges = {};
   const put = (k: keyof ClientChanges, name: string) => {
-    (out[k] ??= []).push(name);
+    const list = out[k] ?? [];
+    list.push(name);
+    out[k] = list;
   };
   for (const [name, c] of now) {
     const was = old.get(name);
