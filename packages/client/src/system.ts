@@ -8,6 +8,7 @@ import { tcpKnock, UdpSender } from './knock-sender.js';
 import type { KnockDeps } from './knock-service.js';
 import { probeTcp } from './port-probe.js';
 import { systemLookup } from './resolve.js';
+import { fileSentSequences } from './sent-sequences.js';
 
 export interface SystemDeps extends KnockDeps {
   /** Close the UDP sockets (they do not keep the process alive either way). */
@@ -33,6 +34,7 @@ export function systemDeps(): SystemDeps {
     random: (n) => new Uint8Array(randomBytes(n)),
     sleep,
     lookup: systemLookup,
+    sent: fileSentSequences(),
     close: () => udp.close(),
   };
 }

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type ClientProfile, encodeProfile, PACKET_LENGTH } from '@spa/shared';
+import { type ClientProfile, encodeProfile, msLeftInStep, PACKET_LENGTH } from '@spa/shared';
 import { BIN, makeProfile, runCli, serverVerify, tempDir } from './helpers.js';
 
 async function echoServer(t: { after(f: () => void): void }): Promise<number> {
@@ -268,5 +268,19 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
       assert.doesNotMatch(stderr, /EPIPE|Unhandled|at /, args.join(' '));
       assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
     }
+  });
+
+  test('knock twice in one step: the second is refused (exit 6), the memory file is 0600', async (t) => {
+    const state = tempDir(t);
+    const { env } = await setup(t, { web1: {} });
+    const env2 = { ...env, SPA_CLIENT_STATE_DIR: state };
+    const left = msLeftInStep(Date.now(), 30);
+    if (left < 8000) await delay(left + 50); // both knocks in one step
+    const first = await runCli(['knock', 'ssh', '--no-wait', '--gap', '1'], env2);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(statSync(join(state, 'sent-sequences.json')).mode & 0o777, 0o600);
+    const second = await runCli(['knock', 'ssh', '--no-wait', '--gap', '1'], env2);
+    assert.equal(second.code, 6, second.stderr);
+    assert.match(second.stderr, /was already sent at .*; the server accepts each sequence once/);
   });
 });

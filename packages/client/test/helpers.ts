@@ -36,6 +36,12 @@ export function seededRandom(seed = 1): (n: number) => Uint8Array {
   };
 }
 
+// Knock memory (sent-sequences.ts) of the tests, in and out of process: a temp dir, not ~/.local/state.
+// makeProfile's keys are deterministic, so a shared store would refuse a rerun within a minute.
+const stateDir = mkdtempSync(join(tmpdir(), 'spa-client-state-'));
+process.env.SPA_CLIENT_STATE_DIR = stateDir;
+process.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
+
 let counter = 0;
 export function makeProfile(over: Partial<ClientProfile> = {}): ClientProfile {
   const r = seededRandom(++counter * 7919);
