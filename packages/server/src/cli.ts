@@ -162,10 +162,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--skip-capture', 'do not try to open a capture handle')
     .action((o) => setExit(check({ configPath: path(o), skipCapture: o.skipCapture === true }, io)));
 
-  cmd('status', 'live grants and their time left, as the firewall has them')
-    .option('--json', 'JSON output')
+  cmd('status', 'the daemon (pid, uptime), the guard and live grants as the firewall has them')
+    .option('--json', 'JSON output: { daemon, guard, grants }')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 all well, 3 the daemon is not running, 4 a service is not guarded.',
+    )
     .action(async (o) => {
-      await status({ configPath: path(o), json: o.json === true }, io);
+      setExit((await status({ configPath: path(o), json: o.json === true }, io)).exitCode);
     });
 
   cmd('revoke', 'end every live grant of one address now')

@@ -4,7 +4,7 @@
  * state directory (two daemons would each keep their own replay memory); a stale one (the
  * process is gone, or the pid now belongs to something that is not node) is replaced.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PID_FILE_NAME } from '../config/schema.js';
 import { DaemonError } from './errors.js';
@@ -55,4 +55,45 @@ function looksLikeNode(pid: number): boolean {
   } catch {
     return true; // no /proc: trust the pid
   }
+}
+
+/** What `status` says about the daemon: from the pid file (written once it listens) and /proc. */
+export interface DaemonState {
+  readonly running: boolean;
+  readonly pid: number | null;
+  /** When it started listening (the pid file's time), ISO; null when not running. */
+  readonly since: string | null;
+  readonly uptimeSeconds: number | null;
+  /** Why it counts as not running; '' when running. */
+  readonly reason: string;
+}
+
+export function daemonState(stateDir: string, nowMs = Date.now()): DaemonState {
+  const path = pidFilePath(stateDir);
+  const down = (pid: number | null, reason: string): DaemonState => ({
+    running: false,
+    pid,
+    since: null,
+    uptimeSeconds: null,
+    reason,
+  });
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = readFileSync(path, 'utf8');
+    mtimeMs = statSync(path).mtimeMs;
+  } catch {
+    return down(null, `no pid file ${path}`);
+  }
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 1) return down(null, `${path} holds no pid`);
+  if (!isAlive(pid)) return down(pid, `pid ${pid} from ${path} is gone (stopped uncleanly?)`);
+  if (!looksLikeNode(pid)) return down(pid, `pid ${pid} from ${path} is another program now`);
+  return {
+    running: true,
+    pid,
+    since: new Date(mtimeMs).toISOString(),
+    uptimeSeconds: Math.max(0, Math.floor((nowMs - mtimeMs) / 1000)),
+    reason: '',
+  };
 }
