@@ -34,6 +34,7 @@ import { evaluateFwknopPolicy } from '../policy/fwknop-policy.js';
 import { clientStanding, evaluatePolicy, type PolicyGrant } from '../policy/policy.js';
 import type { ReplayStore } from '../replay/replay-store.js';
 import { SequenceTracker } from '../sequence/tracker.js';
+import { AuditLog } from '../verify/audit-log.js';
 import { Counters } from '../verify/counters.js';
 import type { KnockReject } from '../verify/reasons.js';
 import { RejectLog } from '../verify/reject-log.js';
@@ -66,6 +67,7 @@ export class KnockPipeline {
   readonly #firewall: Pick<Firewall, 'grant'>;
   readonly #log: Logger;
   readonly #rejectLog: RejectLog;
+  readonly #audit: AuditLog;
   readonly #onFilter: ((filter: string) => void) | undefined;
   readonly #tracker: SequenceTracker;
   readonly #inFlight = new Set<Promise<void>>();
@@ -82,6 +84,7 @@ export class KnockPipeline {
     this.#firewall = setup.firewall;
     this.#log = setup.logger;
     this.#rejectLog = new RejectLog(setup.logger);
+    this.#audit = new AuditLog(setup.logger);
     this.#onFilter = setup.onFilter;
     this.#tracker = new SequenceTracker({
       gapMs: setup.config.sequence?.gapMs ?? 0,
@@ -232,9 +235,9 @@ export class KnockPipeline {
     if (!verdict.ok) return verdict.reason;
     const { client, payload } = verdict.value;
     const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs);
-    if (spent) return spent;
+    if (spent) return this.#refused(client.def.name, p.srcAddress, spent, atMs);
     const policy = evaluatePolicy(client.def, payload, p.srcAddress, atMs, this.#config);
-    if (!policy.ok) return policy.reason;
+    if (!policy.ok) return this.#refused(client.def.name, p.srcAddress, policy.reason, atMs);
     this.#grant(client.def.name, policy.grants, 'knock');
     return undefined;
   }
@@ -248,7 +251,7 @@ export class KnockPipeline {
     if (!verdict.ok) return verdict.reason;
     const { client, message } = verdict.value;
     const spent = this.#spend(client, toHex(fwknopReplayId(p.payload)), message.timestampSec * 1000, atMs);
-    if (spent) return spent;
+    if (spent) return this.#refused(client.name, p.srcAddress, spent, atMs);
     const policy = evaluateFwknopPolicy(client, message, p.srcAddress, atMs, this.#config);
     if (!policy.ok) {
       // An authentic request spa will never serve: say so at warn, once per packet (each is
@@ -258,10 +261,20 @@ export class KnockPipeline {
           { client: client.name, address: p.srcAddress, fwknopType: message.type, reason: policy.reason },
           'fwknop request refused: spa does not run commands or NAT',
         );
+      else this.#refused(client.name, p.srcAddress, policy.reason, atMs);
       return policy.reason;
     }
     this.#grant(client.name, policy.grants, 'fwknop');
     return undefined;
+  }
+
+  /**
+   * An authenticated knock refused by the policy (revoked, expired, source, service…): at info
+   * with the client's name (audit-log.ts). A replay is not news (anyone can resend a packet): debug only.
+   */
+  #refused(client: string, address: string, reason: KnockReject, atMs: number): KnockReject {
+    if (reason.startsWith('policy-')) this.#audit.refused({ client, address, reason }, atMs);
+    return reason;
   }
 
   /**

@@ -47,13 +47,12 @@ export class KnockVerifier {
   #step = -1;
 
   constructor(setup: VerifierSetup) {
-    // A revoked key is not in the table at all: its knocks cost no MAC and get `client`.
-    this.#clients = [...setup.clients]
-      .filter((def) => !def.revoked)
-      .map((def) => ({
-        client: { def, prepared: prepareClient(def.keys) },
-        lookupKey: def.keys.lookup,
-      }));
+    // A revoked key stays in the table: its knocks cost one MAC, are refused as policy-revoked
+    // after it (before the replay store), and the audit log can name the client.
+    this.#clients = [...setup.clients].map((def) => ({
+      client: { def, prepared: prepareClient(def.keys) },
+      lookupKey: def.keys.lookup,
+    }));
     this.#ctx = {
       mask: new LookupMask(setup.headerKey),
       table: this.#table,
