@@ -71,12 +71,13 @@ export async function status(
   } else {
     io.out(
       `\n${table([
-        ['ADDRESS', 'SERVICE', 'PORT', 'LEFT'],
+        ['ADDRESS', 'SERVICE', 'PORT', 'LEFT', 'CLIENT'],
         ...rows.map((r) => [
           r.address,
           r.service ?? '-',
           `${r.port}/${r.protocol}`,
           formatDuration(r.secondsLeft * 1000),
+          r.client ?? '-',
         ]),
       ])}`,
     );

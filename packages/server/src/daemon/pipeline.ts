@@ -302,7 +302,7 @@ export class KnockPipeline {
       const { address, protocol, port, seconds, service } = g;
       let issued: Promise<void>;
       try {
-        issued = this.#firewall.grant({ address, protocol, port, seconds });
+        issued = this.#firewall.grant({ address, protocol, port, seconds, client });
       } catch (err) {
         issued = Promise.reject(err);
       }

@@ -46,7 +46,7 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
       const { createFirewall } = await import(${JSON.stringify(FIREWALL)});
       const fw = createFirewall({ backend: 'nftables', table: 'spa_cli' });
       await fw.start([{ protocol: 'tcp', port: 22 }, { protocol: 'tcp', port: 443 }]);
-      await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 22, seconds: 120 });
+      await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 22, seconds: 120, client: 'alice' });
       await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 443, seconds: 60 });
       await fw.grant({ address: '2001:db8::7', protocol: 'tcp', port: 22, seconds: 90 });
       await fw.stop('keep');`;
@@ -113,8 +113,10 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
   test('status as a table', () => {
     const r = inNs(['status', '--config', config]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ADDRESS +SERVICE +PORT +LEFT$/m);
-    assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp +(1m\d*s?|\d+s)$/m);
+    assert.match(r.stdout, /^ADDRESS +SERVICE +PORT +LEFT +CLIENT$/m);
+    // The client's name comes back from the kernel (the element's comment).
+    assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp +(1m\d*s?|\d+s) +alice$/m);
+    assert.match(r.stdout, /^192\.0\.2\.10 +https +443\/tcp +\S+ +-$/m);
     assert.match(r.stdout, /^GUARD +PORT +STATE$/m);
     assert.match(r.stdout, /^ssh +22\/tcp +guarded$/m);
     assert.match(r.stdout, /^https +443\/tcp +guarded$/m);

@@ -20,7 +20,9 @@ describe('KnockPipeline: fwknop packets', () => {
     const r = fwknopRig();
     send(r, r.fixture.fwknopPacket('laptop', NOW));
     await r.pipeline.idle();
-    assert.deepEqual(granted(r.firewall), [{ address: SRC, protocol: 'tcp', port: 22, seconds: 30 }]);
+    assert.deepEqual(granted(r.firewall), [
+      { address: SRC, protocol: 'tcp', port: 22, seconds: 30, client: 'laptop' },
+    ]);
     const line = r.log.records().find((l) => l.msg === 'grant');
     assert.equal(line?.client, 'laptop');
     assert.equal(line?.via, 'fwknop');
@@ -31,7 +33,7 @@ describe('KnockPipeline: fwknop packets', () => {
     send(r, r.fixture.fwknopPacket('laptop', NOW, { message: '203.0.113.9,tcp/22', clientTimeoutSec: 600 }));
     await r.pipeline.idle();
     assert.deepEqual(granted(r.firewall), [
-      { address: '203.0.113.9', protocol: 'tcp', port: 22, seconds: 120 },
+      { address: '203.0.113.9', protocol: 'tcp', port: 22, seconds: 120, client: 'laptop' },
     ]);
   });
 

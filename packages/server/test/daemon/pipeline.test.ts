@@ -15,7 +15,7 @@ describe('KnockPipeline: SPA knocks', () => {
     r.pipeline.handle(f.udp(f.knock('alice', NOW, { durationSeconds: 60 }), NOW), NOW);
     await r.pipeline.idle();
     assert.deepEqual(granted(r.firewall), [
-      { address: '198.51.100.7', protocol: 'tcp', port: 22, seconds: 60 },
+      { address: '198.51.100.7', protocol: 'tcp', port: 22, seconds: 60, client: 'alice' },
     ]);
     assert.deepEqual(r.pipeline.counters.snapshot(), { grant: 1 });
     const info = r.log.records().find((l) => l.msg === 'grant');
