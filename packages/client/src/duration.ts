@@ -1,21 +1,20 @@
 /**
- * Durations on the command line: `60` or `60s` (seconds), `5m`, `1h` for `--duration`;
- * `100` or `100ms`, `1s` for `--gap`.
+ * Durations on the command line, in the grammar of the server's config file (@spa/shared
+ * parseDuration): `60` or `60s` (seconds), `5m`, `1h`, `1m30s` for `--duration`; `100` or
+ * `100ms`, `1s` for `--gap`.
  */
-import { DURATION_MAX_SECONDS } from '@spa/shared';
+import { DURATION_MAX_SECONDS, parseDuration } from '@spa/shared';
 import { usage } from './errors.js';
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-function parse(text: string, defaultUnit: 'ms' | 's', label: string): number {
-  const m = /^([0-9]{1,9})(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) {
+function parse(text: string, bareUnit: 'ms' | 's', label: string): number {
+  const ms = parseDuration(text, bareUnit);
+  if (ms === undefined) {
     throw usage(
-      `${label} "${text}": expected a number with an optional unit (ms, s, m, h)`,
-      'e.g. 60, 60s, 5m',
+      `${label} "${text}": expected a number with an optional unit (ms, s, m, h), or units combined largest first`,
+      'e.g. 60, 60s, 5m, 1m30s',
     );
   }
-  return Number(m[1]) * UNIT_MS[m[2] ?? defaultUnit]!;
+  return ms;
 }
 
 /** `--duration`: whole seconds, 1 s to one day (the server caps it lower). */

@@ -18,16 +18,22 @@ export type ClientErrorCode =
   | 'resolve' // the server's host name does not resolve
   | 'network' // a socket error while sending
   | 'no-answer' // the service did not open in time
-  | 'command'; // the command after `--` could not be started
+  | 'command' // the command after `--` could not be started
+  | 'no-agent' // two-factor profile, but no ssh-agent at $SSH_AUTH_SOCK
+  | 'agent-key' // the agent does not hold the profile's SSH key (or is locked)
+  | 'agent-refused'; // the agent would not sign (declined, security key not touched)
 
-/** Exit codes, stable for scripts: 2 usage, 3 profile file, 4 name resolution, 5 no answer, 6 sequence already sent. */
+/**
+ * Exit codes, stable for scripts: 2 usage, 3 profile file, 4 name resolution, 5 no answer,
+ * 6 the SSH key could not sign the knock, 7 knock: this step's sequence was already sent.
+ */
 export const EXIT_CODES: Readonly<Record<ClientErrorCode, number>> = {
   usage: 2,
   'no-profile': 2,
   'unknown-service': 2,
   ambiguous: 2,
   'no-sequence': 2,
-  'sequence-spent': 6,
+  'sequence-spent': 7,
   exists: 2,
   config: 3,
   permissions: 3,
@@ -35,6 +41,9 @@ export const EXIT_CODES: Readonly<Record<ClientErrorCode, number>> = {
   network: 1,
   'no-answer': 5,
   command: 127,
+  'no-agent': 6,
+  'agent-key': 6,
+  'agent-refused': 6,
 };
 
 export class ClientError extends SpaError {

@@ -16,12 +16,13 @@ export function describeResult(r: OpenResult): string {
   const what = `${r.service} on ${r.name}`;
   const window = r.durationSeconds ? formatSeconds(r.durationSeconds) : "the server's default time";
   const asked = r.durationSeconds ? `; asked for ${window}, the server grants at most its max_duration` : '';
+  const signed = r.signedBy ? `, signed by ${r.signedBy}` : '';
   if (r.status === 'open') {
     const time = r.durationSeconds ? '' : ` for ${window}`;
-    return `${what} is open${time} (opened in ${formatElapsed(r.openedInMs ?? 0)})${asked}`;
+    return `${what} is open${time} (opened in ${formatElapsed(r.openedInMs ?? 0)}${signed})${asked}`;
   }
   if (r.status === 'already-open') {
-    return `${what} was already open before the knock (an earlier grant, or the port is not guarded); knock sent anyway${asked}`;
+    return `${what} was already open before the knock (an earlier grant, or the port is not guarded); knock sent anyway${signed}${asked}`;
   }
   const ports = [...new Set(r.knockPorts)].join(', ');
   if (r.protocol === 'udp') return `${what}: knock sent; ${r.port}/udp cannot be checked from here, try it`;
@@ -43,5 +44,7 @@ export function resultJson(r: OpenResult): Record<string, unknown> {
     openedInMs: r.openedInMs === undefined ? null : Math.round(r.openedInMs * 10) / 10,
     sends: r.knockPorts.length,
     knockPorts: r.knockPorts,
+    signed: r.signedBy !== undefined,
+    sshKey: r.signedBy ?? null,
   };
 }

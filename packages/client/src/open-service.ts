@@ -7,8 +7,9 @@
 import { type ClientProfile, formatIp, type IpAddress, PACKET_LENGTH } from '@spa/shared';
 import { decoyPort, interleave, type Random, randomBelow, watchedBy } from './decoys.js';
 import { ClientError } from './errors.js';
+import { type AgentLike, agentAt, agentSigner, type KnockSigner } from './knock-signer.js';
 import { type Endpoint, type Lookup, resolveHost } from './resolve.js';
-import { buildPacket, currentKnockPort, profileKeys, wipeKeys } from './seal.js';
+import { buildPacket, buildSignedPacket, currentKnockPort, profileKeys, wipeKeys } from './seal.js';
 import { PortWatcher } from './wait-open.js';
 
 export interface OpenDeps {
@@ -24,12 +25,16 @@ export interface OpenDeps {
   /** Resolves after `ms`, or early (without error) when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   lookup: Lookup;
+  /** The user's ssh-agent, for two-factor profiles; undefined = none ($SSH_AUTH_SOCK unset). */
+  agent?: AgentLike | undefined;
 }
 
 export type OpenEvent =
   | { readonly kind: 'resolved'; readonly address: string }
   | { readonly kind: 'sent'; readonly attempt: number; readonly of: number; readonly port: number }
-  | { readonly kind: 'waiting'; readonly attempt: number; readonly of: number };
+  | { readonly kind: 'waiting'; readonly attempt: number; readonly of: number }
+  /** A security key must be touched to sign the knock. */
+  | { readonly kind: 'touch'; readonly waitSeconds: number };
 
 export interface OpenRequest {
   readonly profile: ClientProfile;
@@ -75,6 +80,8 @@ export interface OpenResult {
   readonly status: 'open' | 'already-open' | 'sent';
   /** From the first packet to the accepted connection. */
   readonly openedInMs?: number;
+  /** Two-factor: the fingerprint of the SSH key that signed the knocks; undefined = unsigned. */
+  readonly signedBy?: string;
 }
 
 export const OPEN_DEFAULTS = {
@@ -131,6 +138,15 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
   const mono = deps.monotonic ?? deps.now;
   const resolved = await resolveHost(profile.host, deps.lookup, req.family);
   req.onEvent?.({ kind: 'resolved', address: resolved.address });
+  let signer: KnockSigner | undefined;
+  if (profile.sshKey) {
+    const agent = deps.agent ?? agentAt(undefined);
+    signer = (
+      await agentSigner(agent, profile.sshKey, {
+        onTouch: (waitSeconds) => req.onEvent?.({ kind: 'touch', waitSeconds }),
+      })
+    ).sign;
+  }
   const keys = profileKeys(profile);
   const watched = watchedBy(profile);
   const service: Endpoint = { ...resolved, port: spec.port };
@@ -146,6 +162,7 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
     port: spec.port,
     knockPorts,
     durationSeconds: req.durationSeconds,
+    ...(profile.sshKey ? { signedBy: profile.sshKey } : {}),
   };
 
   /** Send one fresh packet (amid decoys): when the real one went out, by the monotonic clock. */
@@ -158,8 +175,11 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
       if (i > 0) await deps.sleep(decoySpacing(deps.random));
       if (slot.real) {
         const now = deps.now();
-        const port = currentKnockPort(profile, keys, now);
-        const packet = buildPacket(profile, keys, req, now, deps.random);
+        const packet = signer
+          ? await buildSignedPacket(profile, keys, req, now, deps.random, signer)
+          : buildPacket(profile, keys, req, now, deps.random);
+        // After signing: a security key's touch may have taken the clock into the next step.
+        const port = currentKnockPort(profile, keys, signer ? deps.now() : now);
         sentAt = mono();
         await deps.send({ ...resolved, port }, packet);
         knockPorts.push(port);

@@ -163,6 +163,7 @@ function describe(p: ClientProfile): Table {
     ...(p.sequence
       ? { sequence: `${p.sequence.length} ${p.sequence.protocol} knocks in ${p.sequence.range.join('-')}` }
       : {}),
+    ...(p.sshKey ? { ssh_key: `${p.sshKey} (must sign every knock, through ssh-agent)` } : {}),
   };
 }
 

@@ -8,7 +8,9 @@ import {
   deriveClientKeys,
   deriveServerKeys,
   type IpAddress,
+  type KnockPayload,
   knockPort,
+  knockSignedMessage,
   LookupMask,
   NONCE_LENGTH,
   ONE_TIME_ID_LENGTH,
@@ -19,6 +21,7 @@ import {
   wipe,
 } from '@spa/shared';
 import type { Random } from './decoys.js';
+import type { KnockSigner } from './knock-signer.js';
 
 export interface ProfileKeys {
   readonly client: ClientKeys;
@@ -56,6 +59,18 @@ export interface PacketRequest {
   readonly allow?: IpAddress;
 }
 
+function request(profile: ClientProfile, req: PacketRequest, nowMs: number, random: Random): KnockPayload {
+  return {
+    version: PROTOCOL_VERSION,
+    timestampMs: nowMs,
+    oneTimeId: random(ONE_TIME_ID_LENGTH),
+    serverId: profile.serverId,
+    durationSeconds: req.durationSeconds ?? 0,
+    target: req.allow ? { kind: 'address', address: req.allow } : { kind: 'source' },
+    access: [{ kind: 'service', name: req.service }],
+  };
+}
+
 export function buildPacket(
   profile: ClientProfile,
   keys: ProfileKeys,
@@ -63,19 +78,23 @@ export function buildPacket(
   nowMs: number,
   random: Random,
 ): Uint8Array {
-  return sealKnock({
-    keys: keys.client,
-    mask: keys.mask,
-    stepSeconds: profile.stepSeconds,
-    nonce: random(NONCE_LENGTH),
-    payload: {
-      version: PROTOCOL_VERSION,
-      timestampMs: nowMs,
-      oneTimeId: random(ONE_TIME_ID_LENGTH),
-      serverId: profile.serverId,
-      durationSeconds: req.durationSeconds ?? 0,
-      target: req.allow ? { kind: 'address', address: req.allow } : { kind: 'source' },
-      access: [{ kind: 'service', name: req.service }],
-    },
-  });
+  const nonce = random(NONCE_LENGTH);
+  const payload = request(profile, req, nowMs, random);
+  return sealKnock({ keys: keys.client, mask: keys.mask, stepSeconds: profile.stepSeconds, nonce, payload });
+}
+
+/** A two-factor knock: the SSH key signs the whole request and this packet's nonce (protocol.md §12). */
+export async function buildSignedPacket(
+  profile: ClientProfile,
+  keys: ProfileKeys,
+  req: PacketRequest,
+  nowMs: number,
+  random: Random,
+  signer: KnockSigner,
+): Promise<Uint8Array> {
+  const nonce = random(NONCE_LENGTH);
+  const unsigned = request(profile, req, nowMs, random);
+  const signature = await signer(knockSignedMessage(nonce, unsigned));
+  const payload = { ...unsigned, signature };
+  return sealKnock({ keys: keys.client, mask: keys.mask, stepSeconds: profile.stepSeconds, nonce, payload });
 }

@@ -9,6 +9,7 @@ import type { KnockDeps } from './knock-service.js';
 import { probeTcp } from './port-probe.js';
 import { systemLookup } from './resolve.js';
 import { fileSentSequences } from './sent-sequences.js';
+import { SshAgent } from './ssh-agent.js';
 
 export interface SystemDeps extends KnockDeps {
   /** Close the UDP sockets (they do not keep the process alive either way). */
@@ -35,6 +36,7 @@ export function systemDeps(): SystemDeps {
     sleep,
     lookup: systemLookup,
     sent: fileSentSequences(),
+    agent: process.env.SSH_AUTH_SOCK ? new SshAgent(process.env.SSH_AUTH_SOCK) : undefined,
     close: () => udp.close(),
   };
 }

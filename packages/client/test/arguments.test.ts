@@ -98,6 +98,14 @@ describe('flags', () => {
     assert.equal(parseDurationSeconds('86400'), 86400);
   });
 
+  test("--duration and --gap take the config file's grammar: 1m30s, 1s500ms", () => {
+    assert.equal(parseDurationSeconds('1m30s'), 90);
+    assert.equal(parseDurationSeconds('1h30m'), 5400);
+    assert.equal(parseGapMs('1s500ms'), 1500);
+    throwsCode(() => parseDurationSeconds('30s1m'), 'usage', /--duration/);
+    throwsCode(() => parseDurationSeconds('1m30s500ms'), 'usage', /whole seconds/);
+  });
+
   test('--duration refuses nonsense, zero, fractions, more than a day', () => {
     for (const bad of ['', 'x', '5x', '-5', '1.5m', '0', '0s', '500ms', '25h', '86401', '5 m m']) {
       throwsCode(() => parseDurationSeconds(bad), 'usage', /--duration/);

@@ -270,7 +270,7 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     }
   });
 
-  test('knock twice in one step: the second is refused (exit 6), the memory file is 0600', async (t) => {
+  test('knock twice in one step: the second is refused (exit 7), the memory file is 0600', async (t) => {
     const state = tempDir(t);
     const { env } = await setup(t, { web1: {} });
     const env2 = { ...env, SPA_CLIENT_STATE_DIR: state };
@@ -280,7 +280,7 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     assert.equal(first.code, 0, first.stderr);
     assert.equal(statSync(join(state, 'sent-sequences.json')).mode & 0o777, 0o600);
     const second = await runCli(['knock', 'ssh', '--no-wait', '--gap', '1'], env2);
-    assert.equal(second.code, 6, second.stderr);
+    assert.equal(second.code, 7, second.stderr);
     assert.match(second.stderr, /was already sent at .*; the server accepts each sequence once/);
   });
 });

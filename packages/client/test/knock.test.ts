@@ -46,7 +46,7 @@ describe('one-time sequences', () => {
     await assert.rejects(knockService({ profile, service: 'ssh' }, deps), (e: unknown) => {
       assert.ok(e instanceof ClientError);
       assert.equal(e.code, 'sequence-spent');
-      assert.equal(e.exitCode, 6);
+      assert.equal(e.exitCode, 7);
       assert.match(
         e.message,
         /already sent at 2023-11-14T22:13:31\.000Z; the server accepts each sequence once/,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// spa-server: see src/cli.ts. Exits explicitly so that no leftover handle keeps it alive.
-import { main } from '../dist/src/cli.js';
+// spa-server: see src/cli/index.ts. Exits explicitly so that no leftover handle keeps it alive.
+import { main } from '../dist/src/cli/index.js';
 
 process.exit(await main(process.argv.slice(2)));

@@ -6,12 +6,15 @@ import type { IpAddress } from './address.js';
 import { assertBytes, assertInteger, SpaError } from './errors.js';
 import { SERVER_ID_LENGTH } from './keys.js';
 import type { Verdict } from './reasons.js';
+import { decodeSignatureBlock, encodeSignatureBlock } from './signature-block.js';
+import type { SshSignature } from './ssh-key.js';
 import {
   ACCESS_MAX,
   ACCESS_PORT,
   ACCESS_SERVICE,
   DURATION_MAX_SECONDS,
   FLAG_FROM_SOURCE,
+  FLAG_SIGNED,
   IPPROTO_TCP,
   IPPROTO_UDP,
   ONE_TIME_ID_LENGTH,
@@ -23,6 +26,7 @@ import {
   P_FLAGS,
   P_ONE_TIME_ID,
   P_SERVER_ID,
+  P_SIG_BLOCK,
   P_TIMESTAMP,
   P_VERSION,
   PAYLOAD_LENGTH,
@@ -50,9 +54,21 @@ export interface KnockPayload {
   readonly durationSeconds: number;
   readonly target: Target;
   readonly access: readonly Access[];
+  /** The SSH signature over knockSignedMessage (knock-signature.ts); absent = unsigned. */
+  readonly signature?: SshSignature | undefined;
 }
 
 export function encodePayload(p: KnockPayload): Uint8Array {
+  const out = encodeRequest(p, p.signature !== undefined);
+  if (p.signature) out.set(encodeSignatureBlock(p.signature), P_SIG_BLOCK);
+  return out;
+}
+
+/**
+ * The payload without its signature block: with `signed`, the flag is set and the access
+ * list must end before the block (bytes P_SIG_BLOCK..256 stay zero).
+ */
+export function encodeRequest(p: KnockPayload, signed: boolean): Uint8Array {
   assertInteger(p.version, 0, 255, 'version');
   assertInteger(p.timestampMs, 0, Number.MAX_SAFE_INTEGER, 'timestamp');
   assertBytes(p.oneTimeId, ONE_TIME_ID_LENGTH, 'one-time id');
@@ -62,6 +78,7 @@ export function encodePayload(p: KnockPayload): Uint8Array {
     throw new SpaError('bad-argument', `access: expected 1..${ACCESS_MAX} entries, got ${p.access.length}`);
   }
   const out = new Uint8Array(PAYLOAD_LENGTH);
+  const end = signed ? P_SIG_BLOCK : PAYLOAD_LENGTH;
   const view = new DataView(out.buffer);
   out[P_VERSION] = p.version;
   view.setUint32(P_TIMESTAMP, Math.floor(p.timestampMs / 0x100000000));
@@ -69,8 +86,9 @@ export function encodePayload(p: KnockPayload): Uint8Array {
   out.set(p.oneTimeId, P_ONE_TIME_ID);
   out.set(p.serverId, P_SERVER_ID);
   view.setUint32(P_DURATION, p.durationSeconds);
+  out[P_FLAGS] = signed ? FLAG_SIGNED : 0;
   if (p.target.kind === 'source') {
-    out[P_FLAGS] = FLAG_FROM_SOURCE;
+    out[P_FLAGS] |= FLAG_FROM_SOURCE;
   } else {
     const a = p.target.address;
     assertBytes(a.bytes, a.family === 4 ? 4 : 16, 'target address');
@@ -84,13 +102,13 @@ export function encodePayload(p: KnockPayload): Uint8Array {
       if (!SERVICE_NAME_PATTERN.test(a.name)) {
         throw new SpaError('bad-argument', `service name "${a.name}": use 1-32 of a-z 0-9 . _ -`);
       }
-      if (o + 2 + a.name.length > PAYLOAD_LENGTH) throw new SpaError('bad-argument', 'access list too long');
+      if (o + 2 + a.name.length > end) throw new SpaError('bad-argument', tooLong(signed));
       out[o++] = ACCESS_SERVICE;
       out[o++] = a.name.length;
       for (let i = 0; i < a.name.length; i++) out[o++] = a.name.charCodeAt(i);
     } else {
       assertInteger(a.port, 1, 65535, 'port');
-      if (o + 4 > PAYLOAD_LENGTH) throw new SpaError('bad-argument', 'access list too long');
+      if (o + 4 > end) throw new SpaError('bad-argument', tooLong(signed));
       out[o++] = ACCESS_PORT;
       out[o++] = a.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
       out[o++] = a.port >> 8;
@@ -98,6 +116,12 @@ export function encodePayload(p: KnockPayload): Uint8Array {
     }
   }
   return out;
+}
+
+function tooLong(signed: boolean): string {
+  return signed
+    ? `access list too long for a signed knock (at most ${P_SIG_BLOCK - P_ACCESS} bytes of entries)`
+    : 'access list too long';
 }
 
 /** Version is checked separately (reason `version`) so the caller can order the checks. */
@@ -113,7 +137,8 @@ export function decodePayload(b: Uint8Array): Verdict<KnockPayload> {
   const durationSeconds = view.getUint32(P_DURATION);
   if (durationSeconds > DURATION_MAX_SECONDS) return bad;
   const flags = b[P_FLAGS]!;
-  if ((flags & ~FLAG_FROM_SOURCE) !== 0) return bad;
+  if ((flags & ~(FLAG_FROM_SOURCE | FLAG_SIGNED)) !== 0) return bad;
+  const end = flags & FLAG_SIGNED ? P_SIG_BLOCK : PAYLOAD_LENGTH;
   const family = b[P_FAMILY]!;
   let target: Target;
   if (flags & FLAG_FROM_SOURCE) {
@@ -135,14 +160,14 @@ export function decodePayload(b: Uint8Array): Verdict<KnockPayload> {
     const type = b[o];
     if (type === ACCESS_SERVICE) {
       const len = b[o + 1] ?? 0;
-      if (len < 1 || len > SERVICE_NAME_MAX || o + 2 + len > PAYLOAD_LENGTH) return bad;
+      if (len < 1 || len > SERVICE_NAME_MAX || o + 2 + len > end) return bad;
       let name = '';
       for (let j = 0; j < len; j++) name += String.fromCharCode(b[o + 2 + j]!);
       if (!SERVICE_NAME_PATTERN.test(name)) return bad;
       access.push({ kind: 'service', name });
       o += 2 + len;
     } else if (type === ACCESS_PORT) {
-      if (o + 4 > PAYLOAD_LENGTH) return bad;
+      if (o + 4 > end) return bad;
       const proto = b[o + 1];
       const port = (b[o + 2]! << 8) | b[o + 3]!;
       if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || port === 0) return bad;
@@ -152,7 +177,12 @@ export function decodePayload(b: Uint8Array): Verdict<KnockPayload> {
       return bad;
     }
   }
-  if (!isZero(b, o, PAYLOAD_LENGTH - o)) return bad;
+  if (!isZero(b, o, end - o)) return bad;
+  let signature: SshSignature | undefined;
+  if (flags & FLAG_SIGNED) {
+    signature = decodeSignatureBlock(b.subarray(P_SIG_BLOCK));
+    if (!signature) return bad;
+  }
   return {
     ok: true,
     value: {
@@ -163,6 +193,7 @@ export function decodePayload(b: Uint8Array): Verdict<KnockPayload> {
       durationSeconds,
       target,
       access,
+      ...(signature ? { signature } : {}),
     },
   };
 }

@@ -39,7 +39,15 @@ export interface ClientProfile {
   readonly services: Readonly<Record<string, ProfileService>>;
   /** Present when the server accepts one-time knock sequences from this client. */
   readonly sequence?: SequenceSpec & { readonly gapMs: number };
+  /**
+   * Two-factor knocks: the fingerprint (`SHA256:…`, as `ssh-keygen -l` prints it) of the SSH
+   * key in the user's ssh-agent that must sign every knock (docs/protocol.md §12).
+   */
+  readonly sshKey?: string;
 }
+
+/** An SSH key fingerprint as `ssh-keygen -l` prints it for SHA-256. */
+export const SSH_FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** A server or client name as it travels in a profile (and in configs that produce one). */
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -72,6 +80,7 @@ export function encodeProfile(p: ClientProfile): string {
           },
         }
       : {}),
+    ...(p.sshKey ? { sshKey: p.sshKey } : {}),
   };
   const json = utf8(JSON.stringify(body));
   return `${PROFILE_SCHEME}v${PROFILE_VERSION}/${toBase64Url(json)}.${checksum(json)}`;
@@ -170,6 +179,12 @@ export function parseProfile(uri: string): ClientProfile {
     if (spec.gapMs < 100 || spec.gapMs > 600_000) fail('field "sequence.gapMs" must be 100..600000');
     sequence = spec;
   }
+  let sshKey: string | undefined;
+  if (body.sshKey !== undefined) {
+    sshKey = field(body, 'sshKey', isString, 'an SSH key fingerprint');
+    if (!SSH_FINGERPRINT_PATTERN.test(sshKey))
+      fail('field "sshKey" must look like "SHA256:" + 43 base64 characters');
+  }
   return {
     server,
     client,
@@ -181,6 +196,7 @@ export function parseProfile(uri: string): ClientProfile {
     stepSeconds,
     services,
     ...(sequence ? { sequence } : {}),
+    ...(sshKey ? { sshKey } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ export const REJECT_REASONS = [
   'future', // timestamp too far in the future
   'replay', // one-time id already seen
   'busy', // replay memory full (only reachable by an authenticated client)
+  'signature', // the client's SSH key did not sign this knock (missing, invalid, or no touch)
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -12,7 +12,8 @@
  * Payload (plaintext, 256 bytes, all integers big-endian):
  *
  *   0    1   version          PROTOCOL_VERSION
- *   1    1   flags            bit 0: authorize the packet's source address; other bits 0
+ *   1    1   flags            bit 0: authorize the packet's source address;
+ *                             bit 1: signed (a signature block ends the payload); other bits 0
  *   2    8   timestamp        milliseconds since the Unix epoch
  *   10   16  one-time id      random, remembered by the server
  *   26   16  server id        the server this knock is meant for
@@ -22,7 +23,15 @@
  *   63   1   access count     1..ACCESS_MAX
  *   64   ..  access entries   type 1: service name  = 0x01, len (1..32), ASCII name
  *                             type 2: port          = 0x02, IP protocol (6 tcp, 17 udp), port u16
- *   ..   ..  padding          zero bytes up to 256
+ *   ..   ..  padding          zero bytes up to 256 (up to 186 when signed)
+ *
+ * Signature block (flag bit 1 only; knock-signature.ts, docs/protocol.md §12):
+ *
+ *   186  1   key type         1 ssh-ed25519, 2 sk-ssh-ed25519@openssh.com,
+ *                             3 ecdsa-sha2-nistp256, 4 sk-ecdsa-sha2-nistp256@openssh.com
+ *   187  1   sk flags         the authenticator's flags (sk types), else 0
+ *   188  4   sk counter       the authenticator's counter (sk types), else 0
+ *   192  64  signature        ed25519 R ‖ S, or ECDSA r ‖ s (32 bytes each)
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -53,6 +62,14 @@ export const P_ACCESS_COUNT = 63;
 export const P_ACCESS = 64;
 
 export const FLAG_FROM_SOURCE = 0x01;
+export const FLAG_SIGNED = 0x02;
+export const SIG_BLOCK_LENGTH = 70;
+export const P_SIG_BLOCK = PAYLOAD_LENGTH - SIG_BLOCK_LENGTH; // 186
+export const P_SIG_TYPE = P_SIG_BLOCK;
+export const P_SIG_FLAGS = P_SIG_BLOCK + 1;
+export const P_SIG_COUNTER = P_SIG_BLOCK + 2;
+export const P_SIG_VALUE = P_SIG_BLOCK + 6; // 192
+export const SIG_VALUE_LENGTH = 64;
 export const ACCESS_SERVICE = 1;
 export const ACCESS_PORT = 2;
 export const ACCESS_MAX = 8;

@@ -45,7 +45,12 @@ export function openRequest(target: string, opts: OpenOptions): OpenRequest {
 export function progressText(service: string, name: string, e: OpenEvent): string {
   if (e.kind === 'resolved') return `sending to ${name} (${e.address})`;
   if (e.kind === 'sent') return `packet ${e.attempt}/${e.of} sent to port ${e.port}`;
+  if (e.kind === 'touch') return touchText(e.waitSeconds);
   return `waiting for ${service} on ${name} (packet ${e.attempt}/${e.of})`;
+}
+
+export function touchText(waitSeconds: number): string {
+  return `touch your security key to sign the knock (waiting up to ${waitSeconds} s)`;
 }
 
 export async function run(target: string, command: readonly string[], opts: OpenOptions): Promise<number> {
@@ -56,7 +61,13 @@ export async function run(target: string, command: readonly string[], opts: Open
   let result: Awaited<ReturnType<typeof openService>>;
   try {
     result = await openService(
-      { ...req, onEvent: (e) => spinner?.text(progressText(req.service, name, e)) },
+      {
+        ...req,
+        onEvent: (e) => {
+          if (spinner) spinner.text(progressText(req.service, name, e));
+          else if (e.kind === 'touch' && !opts.quiet) process.stderr.write(`${touchText(e.waitSeconds)}\n`);
+        },
+      },
       deps,
     );
   } finally {

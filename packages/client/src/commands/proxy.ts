@@ -3,6 +3,7 @@
  * open the service quietly (stdout carries the SSH stream), keep the connection that proved
  * it open, and pipe stdin/stdout through it.
  */
+
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { parseDurationSeconds } from '../duration.js';
@@ -14,6 +15,7 @@ import type { StoredProfile } from '../profile-store.js';
 import { selectByHostPort } from '../resolve.js';
 import { type SystemDeps, systemDeps } from '../system.js';
 import { type GlobalOptions, loadProfiles } from './common.js';
+import { touchText } from './open.js';
 
 export interface ProxyOptions extends GlobalOptions {
   readonly duration?: string;
@@ -62,6 +64,10 @@ export async function proxyService(
       ...(req.sends !== undefined ? { sends: req.sends } : {}),
       ...(req.decoys !== undefined ? { decoys: req.decoys } : {}),
       ...(req.family ? { family: req.family } : {}),
+      // ssh shows a ProxyCommand's stderr: the one prompt that needs the user.
+      onEvent: (e) => {
+        if (e.kind === 'touch') process.stderr.write(`${touchText(e.waitSeconds)}\n`);
+      },
     },
     { ...deps, probe },
   );

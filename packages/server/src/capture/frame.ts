@@ -24,7 +24,7 @@
 // a knock SYN with a bad checksum is still a knock), TCP options.
 
 import { formatIpv4 } from '@spa/shared';
-import { ipv6Text } from './_address-text.js';
+import { ipv6Text } from './address-text.js';
 
 export type LinkType = 'ETHERNET' | 'LINKTYPE_LINUX_SLL' | 'RAW' | 'NULL';
 

@@ -6,7 +6,7 @@
  * tables, dotted keys, ...), the edit falls back to re-rendering the whole file from the
  * intended document with the standard comments (render.ts), and says so (`preserved: false`).
  */
-import { isTable, keyText, type Table } from './_fields.js';
+import { isTable, keyText, type Table } from './fields.js';
 import { parseToml } from './parse.js';
 import { renderClient, renderConfig, renderFwknopClient, tomlLine } from './render.js';
 

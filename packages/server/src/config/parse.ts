@@ -6,13 +6,13 @@
  */
 import { inRange, type PortRange, rangesOverlap } from '@spa/shared';
 import { parse, TomlError } from 'smol-toml';
-import { readClients, readServices } from './_clients.js';
-import { Fields, keyText } from './_fields.js';
-import { readFwknop } from './_fwknop.js';
-import { readFirewall, readKnock, readPolicy, readSequence, readServer } from './_sections.js';
+import { readClients, readServices } from './clients.js';
 import { ConfigError } from './errors.js';
+import { Fields, keyText } from './fields.js';
+import { readFwknop } from './fwknop.js';
 import { sectionKeys } from './schema.js';
-import type { ServerConfig } from './types.js';
+import { readFirewall, readKnock, readPolicy, readSequence, readServer } from './sections.js';
+import type { ClientDef, ServerConfig } from './types.js';
 
 const ROOT_KEYS = [
   'server',
@@ -139,6 +139,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
 
   return {
     path: file,
+    notices: twoFactorNotices(clients, sequence !== undefined, policy.requireSshKey === true),
     ...server,
     ...knock,
     sequence,
@@ -148,4 +149,32 @@ export function parseConfig(text: string, file: string): ServerConfig {
     clients,
     fwknop,
   };
+}
+
+/**
+ * What two-factor settings mean for the rest of the file: a client with an ssh_key cannot use
+ * one-time sequences (they carry no signature), and require_ssh_key shuts out clients without one.
+ */
+function twoFactorNotices(
+  clients: ReadonlyMap<string, ClientDef>,
+  sequences: boolean,
+  requireSshKey: boolean,
+): string[] {
+  const notices: string[] = [];
+  if (requireSshKey && sequences)
+    notices.push(
+      '[policy] require_ssh_key: one-time sequences are refused for every client (they carry no signature)',
+    );
+  for (const c of clients.values()) {
+    const at = `clients.${keyText(c.name)}`;
+    if (c.sshKey && sequences && !requireSshKey)
+      notices.push(
+        `${at} has an ssh_key: its one-time sequences are refused (they carry no signature); it opens with \`spa-client open\``,
+      );
+    if (!c.sshKey && requireSshKey && !c.revoked)
+      notices.push(
+        `${at} has no ssh_key: with [policy] require_ssh_key every knock of it is refused (signature); give it an ssh_key line (its .pub) under [${at}]`,
+      );
+  }
+  return notices;
 }

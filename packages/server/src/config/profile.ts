@@ -1,7 +1,7 @@
 /**
  * The `spa://` profile of one client: the server's side of what `spa-client import` needs.
  */
-import { type ClientProfile, encodeProfile, type ProfileService } from '@spa/shared';
+import { type ClientProfile, encodeProfile, type ProfileService, sshFingerprint } from '@spa/shared';
 import type { ServerConfig } from './types.js';
 
 export function clientProfile(config: ServerConfig, clientName: string): ClientProfile {
@@ -22,10 +22,19 @@ export function clientProfile(config: ServerConfig, clientName: string): ClientP
     knock: config.knock,
     stepSeconds: config.stepSeconds,
     services,
-    ...(config.sequence ? { sequence: config.sequence } : {}),
+    // A signed client never gets sequences (they carry no signature: parse.ts says so on load).
+    ...(config.sequence && !signedOnly(config, client.sshKey !== undefined)
+      ? { sequence: config.sequence }
+      : {}),
+    ...(client.sshKey ? { sshKey: sshFingerprint(client.sshKey.blob) } : {}),
   };
 }
 
 export function clientProfileUri(config: ServerConfig, clientName: string): string {
   return encodeProfile(clientProfile(config, clientName));
+}
+
+/** Whether a client's knocks must be signed: its own ssh_key, or [policy] require_ssh_key. */
+export function signedOnly(config: ServerConfig, hasSshKey: boolean): boolean {
+  return hasSshKey || config.policy.requireSshKey === true;
 }

@@ -4,7 +4,7 @@
  * written in schema order; keys absent from the document are left out.
  */
 import { stringify } from 'smol-toml';
-import { isTable, keyText, type Table } from './_fields.js';
+import { isTable, keyText, type Table } from './fields.js';
 import {
   CLIENT_KEYS,
   CLIENTS_TITLE,

@@ -109,6 +109,7 @@ export const SECTIONS: readonly SectionDoc[] = [
       { key: 'max_duration', doc: 'longest grant a knock may ask for' },
       { key: 'require_literal_address', doc: 'refuse knocks that ask for "my source address"' },
       { key: 'allowed_sources', doc: 'CIDRs knocks must come from; [] = anywhere' },
+      { key: 'require_ssh_key', doc: "every knock must be signed by its client's ssh_key (two-factor)" },
     ],
   },
   {
@@ -165,6 +166,8 @@ export const CLIENT_KEYS: readonly KeyDoc[] = [
   { key: 'expires', doc: 'key stops working at this date (00:00 UTC) or date-time' },
   { key: 'revoked', doc: 'true = refused' },
   { key: 'allowed_sources', doc: 'CIDRs this client may knock from; [] = anywhere' },
+  { key: 'ssh_key', doc: 'SSH public key whose ssh-agent must sign every knock (two-factor)' },
+  { key: 'require_touch', doc: 'sk-* ssh_key: the security key must have been touched' },
 ];
 
 export const CLIENTS_TITLE: readonly string[] = [

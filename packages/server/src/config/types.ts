@@ -11,8 +11,10 @@ import type {
   L4Protocol,
   PortRange,
   SequenceSpec,
+  SshPublicKey,
   TimeWindow,
 } from '@spa/shared';
+import type { FIREWALL_BACKENDS, LOG_LEVELS } from './schema.js';
 
 export interface ServiceDef {
   readonly name: string;
@@ -34,8 +36,12 @@ export interface ClientStanding {
 
 export interface ClientDef extends ClientStanding {
   readonly secret: Uint8Array;
-  /** Derived on first use, then kept (config/_clients.ts LazyClientKeys): loading stays fast with many clients. */
+  /** Derived on first use, then kept (config/clients.ts LazyClientKeys): loading stays fast with many clients. */
   readonly keys: ClientKeys;
+  /** Two-factor: the SSH key that must sign every knock (docs/protocol.md §12). */
+  readonly sshKey?: SshPublicKey | undefined;
+  /** sk keys: the signature must carry the user-presence flag. */
+  readonly requireTouch?: boolean;
 }
 
 /**
@@ -70,9 +76,13 @@ export interface PolicyConfig {
   readonly requireLiteralAddress: boolean;
   /** Server-wide allowed source networks; empty = any. */
   readonly allowedSources: readonly Cidr[];
+  /** Every knock must carry a valid signature by its client's ssh_key (a client without one opens nothing). */
+  readonly requireSshKey?: boolean;
 }
 
-export type FirewallBackend = 'nftables' | 'iptables' | 'command' | 'dry-run';
+/** The closed sets are spelled once, as the schema's lists (config/schema.ts). */
+export type FirewallBackend = (typeof FIREWALL_BACKENDS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface FirewallConfig {
   readonly backend: FirewallBackend;
@@ -115,7 +125,9 @@ export interface ServerConfig {
   readonly clients: ReadonlyMap<string, ClientDef>;
   /** Clients of the stock fwknop client ([fwknop], [fwknop_clients.NAME]). */
   readonly fwknop: FwknopConfig;
-  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  readonly logLevel: LogLevel;
+  /** Things the file does that its reader should know (logged at start and reload, shown by `check`). */
+  readonly notices?: readonly string[];
 }
 
 export type { PortRange };

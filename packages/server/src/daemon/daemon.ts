@@ -8,15 +8,16 @@
  * pipeline's OR its term for the host's SYN+ACKs while a trial is pending, and those packets go
  * to it, never to the knock paths.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { msLeftInStep } from '@spa/shared';
 import type { Logger } from 'pino';
-import type { PacketSource } from '../capture/packet-source.js';
-import { isConfigError } from '../config/errors.js';
+import type { PacketSource } from '../capture/index.js';
+import { isConfigError } from '../config/index.js';
 import type { ServerConfig } from '../config/types.js';
-import type { Firewall, Grant } from '../firewall/firewall.js';
-import { ReplayStore } from '../replay/replay-store.js';
+import type { Firewall, Grant } from '../firewall/index.js';
+import { guardedPorts, KnockPipeline } from '../pipeline/index.js';
+import { ReplayStore } from '../replay/index.js';
+import { checkTrialPorts, portList, removeTrialRequest, type Trial, TrialGuard } from '../trial/index.js';
 import {
   type Clock,
   type DaemonDeps,
@@ -26,11 +27,7 @@ import {
   systemClock,
 } from './deps.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
-import { KnockPipeline } from './pipeline.js';
 import { clientChanges, planReload } from './reload.js';
-import { guardedPorts } from './steps.js';
-import { checkTrialPorts, portList, TRIAL_REQUEST_FILE, type Trial } from './trial.js';
-import { TrialGuard } from './trial-guard.js';
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -117,13 +114,14 @@ export class Daemon {
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     checkPidFile(config.stateDir);
     // A reload --trial request left by an earlier daemon must not apply to a later reload.
-    rmSync(join(config.stateDir, TRIAL_REQUEST_FILE), { force: true });
+    removeTrialRequest(config.stateDir);
     const configured = guardedPorts(config.services);
     // A trial with nothing to confirm it is refused before anything is touched.
     if (opts.trialSeconds !== undefined) checkTrialPorts(configured, 'the configured services have');
     const store = ReplayStore.open(config.stateDir, config.window, clock.now());
     const log = opts.logger.child({ component: 'daemon' });
     log.info({ replay: store.loaded }, 'replay store loaded');
+    for (const notice of config.notices ?? []) log.warn({ notice }, 'config notice');
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
     let guardUp = false;
@@ -286,6 +284,7 @@ export class Daemon {
         this.#log.error({ err }, 'reload failed');
         return false;
       }
+      for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
       const fwknop = plan.config.fwknop.clients.size;
       this.#log.info(
         {

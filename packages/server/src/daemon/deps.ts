@@ -4,11 +4,11 @@
  * and where signals come from.
  */
 import type { Logger } from 'pino';
-import type { PacketSource } from '../capture/packet-source.js';
-import { PcapSource } from '../capture/pcap-source.js';
-import { loadConfig } from '../config/load.js';
+import type { PacketSource } from '../capture/index.js';
+import { PcapSource } from '../capture/index.js';
+import { loadConfig } from '../config/index.js';
 import type { FirewallConfig, ServerConfig } from '../config/types.js';
-import type { Firewall } from '../firewall/firewall.js';
+import type { Firewall } from '../firewall/index.js';
 import { createFirewall } from '../firewall/index.js';
 
 export interface Clock {
@@ -41,22 +41,8 @@ export function defaultSource(config: ServerConfig, filter: string, clock: Clock
 /** The configured firewall backend; its messages go to the log under component "firewall". */
 export function defaultFirewall(config: FirewallConfig, logger: Logger, clock: Clock): Firewall {
   const log = logger.child({ component: 'firewall' });
-  const c = config.command;
-  return createFirewall(
-    {
-      backend: config.backend,
-      table: config.table,
-      ...(c
-        ? {
-            command: {
-              grant: [...c.grant],
-              ...(c.revoke ? { revoke: [...c.revoke] } : {}),
-              ...(c.start ? { start: [...c.start] } : {}),
-              ...(c.stop ? { stop: [...c.stop] } : {}),
-            },
-          }
-        : {}),
-    },
-    { log: (msg, fields) => log.info(fields ?? {}, msg), now: () => clock.now() },
-  );
+  return createFirewall(config, {
+    log: (msg, fields) => log.info(fields ?? {}, msg),
+    now: () => clock.now(),
+  });
 }

@@ -1,7 +1,13 @@
 /** Daemon errors (not attacker input): a stable code and a hint for the operator. */
 import { SpaError } from '@spa/shared';
 
-export type DaemonErrorCode = 'already-running' | 'state-dir' | 'start-failed';
+export type DaemonErrorCode =
+  | 'already-running'
+  | 'state-dir'
+  | 'start-failed'
+  | 'not-running'
+  | 'bad-pid-file'
+  | 'signal-failed';
 
 export class DaemonError extends SpaError {
   constructor(code: DaemonErrorCode, message: string, hint = '') {

@@ -6,25 +6,40 @@
  */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PID_FILE_NAME } from '../config/schema.js';
+import { PID_FILE_NAME } from '../config/index.js';
 import { DaemonError } from './errors.js';
 
 export function pidFilePath(stateDir: string): string {
   return join(stateDir, PID_FILE_NAME);
 }
 
+/**
+ * What the pid file of `stateDir` says: no file, not a pid, a live spa-server (or at least a
+ * node process), a pid whose process is gone, or one that now belongs to something else.
+ */
+export type PidFileState =
+  | { readonly state: 'none' | 'malformed' }
+  | { readonly state: 'live' | 'gone' | 'foreign'; readonly pid: number };
+
+export function readPidFile(stateDir: string): PidFileState {
+  let text: string;
+  try {
+    text = readFileSync(pidFilePath(stateDir), 'utf8');
+  } catch {
+    return { state: 'none' };
+  }
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 1) return { state: 'malformed' };
+  if (!isAlive(pid)) return { state: 'gone', pid };
+  return { state: looksLikeNode(pid) ? 'live' : 'foreign', pid };
+}
+
 /** Throws DaemonError('already-running') if another live daemon owns the state directory. */
 export function checkPidFile(stateDir: string, ownPid = process.pid): void {
   const path = pidFilePath(stateDir);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return;
-  }
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === ownPid) return;
-  if (!isAlive(pid) || !looksLikeNode(pid)) return;
+  const found = readPidFile(stateDir);
+  if (found.state !== 'live' || found.pid === ownPid) return;
+  const { pid } = found;
   throw new DaemonError(
     'already-running',
     `another spa-server (pid ${pid}) is running with state directory ${stateDir}`,

@@ -40,6 +40,7 @@ export function planReload(current: ServerConfig, loaded: ServerConfig): ReloadP
       logLevel: loaded.logLevel,
       serverName: loaded.serverName,
       advertiseHost: loaded.advertiseHost,
+      notices: loaded.notices ?? [],
     },
     needRestart,
   };

@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import { Daemon } from './daemon.js';
 import type { DaemonDeps } from './deps.js';
 
+export { KnockPipeline } from '../pipeline/index.js';
 export { Daemon } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
-export { KnockPipeline } from './pipeline.js';
 
 export interface RunDaemonOptions {
   readonly configPath: string;

@@ -13,9 +13,7 @@
  * The guarded ports are the operator's own script's business: a trial cannot be rolled back
  * here, and `spa-server run --trial` refuses this backend.
  */
-import { canonicalAddress, checkGrant, checkGuarded } from './_check.js';
-import { GrantTable } from './_memory.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
+import { canonicalAddress, checkGrant, checkGuarded } from './check.js';
 import {
   type Clock,
   type Firewall,
@@ -23,7 +21,10 @@ import {
   type Grant,
   type GuardedPort,
   type LiveGrant,
+  type TrialSupport,
 } from './firewall.js';
+import { GrantTable } from './memory.js';
+import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface CommandTemplates {
   grant: readonly string[];
@@ -81,6 +82,8 @@ export function substitute(argv: readonly string[], values: Partial<Record<Place
 
 export class CommandFirewall implements Firewall {
   readonly name = 'command';
+  static readonly trial: TrialSupport = 'none';
+  readonly trial = CommandFirewall.trial;
   readonly #t: { grant: string[]; revoke?: string[]; start?: string[]; stop?: string[] };
   readonly #grants: GrantTable;
   readonly #spawn: SpawnFn;

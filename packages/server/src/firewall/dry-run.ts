@@ -2,9 +2,9 @@
  * Dry run: checks and logs what a backend would do, changes nothing. Keeps grants in memory
  * with the injected clock so that list() and revoke() behave like the real thing.
  */
-import { canonicalAddress, checkGrant, checkGuarded } from './_check.js';
-import { GrantTable } from './_memory.js';
-import type { Clock, Firewall, Grant, GuardedPort, LiveGrant, LogFn } from './firewall.js';
+import { canonicalAddress, checkGrant, checkGuarded } from './check.js';
+import type { Clock, Firewall, Grant, GuardedPort, LiveGrant, LogFn, TrialSupport } from './firewall.js';
+import { GrantTable } from './memory.js';
 
 export interface DryRunOptions {
   log: LogFn;
@@ -13,6 +13,8 @@ export interface DryRunOptions {
 
 export class DryRunFirewall implements Firewall {
   readonly name = 'dry-run';
+  static readonly trial: TrialSupport = 'daemon';
+  readonly trial = DryRunFirewall.trial;
   readonly #log: LogFn;
   readonly #grants: GrantTable;
 

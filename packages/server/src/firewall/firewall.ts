@@ -1,7 +1,7 @@
 /**
  * The firewall seam: the daemon verifies a knock, then asks a `Firewall` to let one source
  * address reach one guarded port for N seconds. Backends: nftables (default), iptables+ipset,
- * command (argv templates), dry-run, and an in-memory fake for tests. See docs/firewall.md.
+ * command (argv templates), dry-run; tests use an in-memory fake. See docs/firewall.md.
  */
 import { SpaError } from '@spa/shared';
 
@@ -11,10 +11,11 @@ export interface GuardedPort {
   protocol: L4;
   port: number;
   /**
-   * A trial guard (daemon/trial.ts): the kernel drops this port's guard by itself after this
+   * A trial guard (trial/trial.ts): the kernel drops this port's guard by itself after this
    * many seconds (1..MAX_GRANT_SECONDS) unless a later start() lists it again without one, so a
-   * daemon that dies mid-trial cannot lock the admin out. nftables only (a set element with a
-   * timeout); the other backends guard it like any port and rely on the daemon to roll back.
+   * daemon that dies mid-trial cannot lock the admin out. Only backends whose `trial` is
+   * 'kernel' (nftables: a set element with a timeout; iptables: an ipset entry) honour it; the
+   * others guard the port like any other and rely on the daemon to roll back.
    * Undefined = guarded until the next start() leaves it out.
    */
   trialSeconds?: number;
@@ -52,8 +53,16 @@ export interface LiveGrant {
   client?: string;
 }
 
+/**
+ * How a backend holds a trial guard: 'kernel' = the kernel lifts a trial port's guard by itself
+ * (GuardedPort.trialSeconds), so a dead daemon cannot lock the admin out; 'daemon' = the guard
+ * is the daemon's to roll back; 'none' = it cannot roll a guard back (a trial is refused).
+ */
+export type TrialSupport = 'kernel' | 'daemon' | 'none';
+
 export interface Firewall {
   readonly name: string;
+  readonly trial: TrialSupport;
   /**
    * Create or update the guard idempotently: guarded ports are dropped for everyone without a
    * grant, ports left out are no longer guarded. Live grants are kept. Called again to confirm

@@ -3,43 +3,40 @@
  * The daemon's wiring calls `createFirewall(config.firewall, { log, now })` once.
  */
 
-import type { SpawnFn } from './_process.js';
-import { CommandFirewall, type CommandTemplates } from './command.js';
+import type { FirewallBackend, FirewallConfig } from '../config/types.js';
+import { CommandFirewall } from './command.js';
 import { DryRunFirewall } from './dry-run.js';
-import { type Clock, type Firewall, FirewallError, type LogFn } from './firewall.js';
+import { type Clock, type Firewall, FirewallError, type LogFn, type TrialSupport } from './firewall.js';
 import { IpsetFirewall } from './ipset.js';
 import { NftablesFirewall } from './nftables.js';
+import type { SpawnFn } from './process.js';
 
-export type { ChildLike, SpawnFn } from './_process.js';
+export { canonicalOrAsIs } from './check.js';
 export { CommandFirewall, type CommandOptions, type CommandTemplates, PLACEHOLDERS } from './command.js';
 export { DryRunFirewall, type DryRunOptions } from './dry-run.js';
-export { type FakeCall, FakeFirewall, type FakeMethod } from './fake.js';
 export {
   type Clock,
   type Firewall,
   FirewallError,
   type Grant,
   type GuardedPort,
+  type GuardState,
   type L4,
   type LiveGrant,
   type LogFn,
   MAX_GRANT_SECONDS,
+  type TrialSupport,
 } from './firewall.js';
 export { IpsetFirewall, type IpsetOptions } from './ipset.js';
 export { DEFAULT_PRIORITY, DEFAULT_TABLE, NftablesFirewall, type NftablesOptions } from './nftables.js';
+export type { ChildLike, SpawnFn } from './process.js';
 
-export type BackendName = 'nftables' | 'iptables' | 'command' | 'dry-run';
-export const BACKENDS: readonly BackendName[] = ['nftables', 'iptables', 'command', 'dry-run'];
-
-export interface FirewallConfig {
-  backend: BackendName;
-  /** nftables: table name in the inet family; iptables: base name of the sets and chain. Default 'spa'. */
-  table?: string;
-  /** nftables only: base chain priority; default -10 (`filter - 10`). */
-  priority?: number;
-  /** command only: argv templates. */
-  command?: CommandTemplates;
-}
+/**
+ * What createFirewall reads of the `[firewall]` configuration (config/types.ts), plus the
+ * nftables base chain priority, which the file does not set (default DEFAULT_PRIORITY).
+ */
+export type FirewallChoice = Pick<FirewallConfig, 'backend'> &
+  Partial<Pick<FirewallConfig, 'table' | 'command'>> & { priority?: number };
 
 export interface FirewallDeps {
   log?: LogFn;
@@ -49,7 +46,7 @@ export interface FirewallDeps {
   argvPrefix?: string[];
 }
 
-export function createFirewall(config: FirewallConfig, deps: FirewallDeps = {}): Firewall {
+export function createFirewall(config: FirewallChoice, deps: FirewallDeps = {}): Firewall {
   const common = {
     ...(deps.spawn ? { spawn: deps.spawn } : {}),
     ...(deps.argvPrefix ? { argvPrefix: deps.argvPrefix } : {}),
@@ -90,7 +87,22 @@ export function createFirewall(config: FirewallConfig, deps: FirewallDeps = {}):
       throw new FirewallError(
         'bad-argument',
         `firewall: unknown backend ${JSON.stringify((config as { backend?: unknown })?.backend)}`,
-        `choose one of ${BACKENDS.join(', ')}`,
+        `choose one of ${Object.keys(TRIAL_SUPPORT).join(', ')}`,
       );
   }
+}
+
+/**
+ * Whether a backend can hold a trial, before one is built (`run --trial` checks the config
+ * first). Every backend of the schema's list has an entry: the compiler checks it.
+ */
+const TRIAL_SUPPORT: Record<FirewallBackend, TrialSupport> = {
+  nftables: NftablesFirewall.trial,
+  iptables: IpsetFirewall.trial,
+  command: CommandFirewall.trial,
+  'dry-run': DryRunFirewall.trial,
+};
+
+export function trialSupport(backend: FirewallBackend): TrialSupport {
+  return TRIAL_SUPPORT[backend];
 }

@@ -24,7 +24,17 @@
  * rolls back. Order in start(): trial elements added before the chain is refilled, and old
  * ones removed after, so a port moving in or out of trial is never unguarded in between.
  */
-import { canonicalAddress, canonicalOrAsIs, checkGrant, checkGuarded, checkName } from './_check.js';
+import { canonicalAddress, canonicalOrAsIs, checkGrant, checkGuarded, checkName } from './check.js';
+import {
+  type Firewall,
+  FirewallError,
+  type Grant,
+  type GuardedPort,
+  type GuardState,
+  type LiveGrant,
+  type LogFn,
+  type TrialSupport,
+} from './firewall.js';
 import {
   addCommand,
   chainRestore,
@@ -39,18 +49,9 @@ import {
   setOf,
   type TrialEntry,
   trialRestore,
-} from './_ipset-text.js';
-import { LineSession } from './_line-session.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
-import {
-  type Firewall,
-  FirewallError,
-  type Grant,
-  type GuardedPort,
-  type GuardState,
-  type LiveGrant,
-  type LogFn,
-} from './firewall.js';
+} from './ipset-text.js';
+import { LineSession } from './line-session.js';
+import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface IpsetOptions {
   /** Base name: sets `<name>4`, `<name>6`, chain `<NAME>`; default 'spa'. */
@@ -69,6 +70,8 @@ const LOCK_WAIT = '5';
 
 export class IpsetFirewall implements Firewall {
   readonly name = 'iptables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = IpsetFirewall.trial;
   readonly names: IpsetNames;
   readonly #prefix: string[];
   readonly #spawn: SpawnFn;

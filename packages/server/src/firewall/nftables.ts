@@ -38,8 +38,18 @@ import {
   checkGuarded,
   checkInteger,
   checkName,
-} from './_check.js';
-import { LineSession } from './_line-session.js';
+} from './check.js';
+import {
+  type Firewall,
+  FirewallError,
+  type Grant,
+  type GuardedPort,
+  type GuardState,
+  type LiveGrant,
+  type LogFn,
+  type TrialSupport,
+} from './firewall.js';
+import { LineSession } from './line-session.js';
 import {
   addCommand,
   guardBatch,
@@ -52,17 +62,8 @@ import {
   refreshCommand,
   removeTableCommand,
   revokeCommand,
-} from './_nft-text.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './_process.js';
-import {
-  type Firewall,
-  FirewallError,
-  type Grant,
-  type GuardedPort,
-  type GuardState,
-  type LiveGrant,
-  type LogFn,
-} from './firewall.js';
+} from './nft-text.js';
+import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface NftablesOptions {
   /** Table name in the inet family; default 'spa'. The table must belong to spa alone. */
@@ -94,6 +95,8 @@ export const DEFAULT_PRIORITY = -10;
 
 export class NftablesFirewall implements Firewall {
   readonly name = 'nftables';
+  static readonly trial: TrialSupport = 'kernel';
+  readonly trial = NftablesFirewall.trial;
   readonly table: string;
   readonly priority: number;
   readonly #nft: string;

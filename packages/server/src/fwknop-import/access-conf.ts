@@ -8,9 +8,11 @@
  *   - lines starting with `#` or `;` are comments, blank lines are skipped;
  *   - every stanza begins with a SOURCE line; variables before the first SOURCE are ignored;
  *   - `%include FILE` and `%include_folder DIR` pull in more stanzas, `%include_keys FILE`
- *     the keys of the current stanza. This parser only records them (see ../commands/import-fwknop.ts).
+ *     the keys of the current stanza. This parser only records them (collect.ts follows them).
  * A later line for the same variable overrides an earlier one, as in fwknopd.
  */
+
+import { isKeyFileVariable, isSecretVariable, KEY_FILE_VARIABLES } from './variables.js';
 
 export interface AccessEntry {
   /** Variable name as written, without a trailing ':' (fwknopd matches names exactly). */
@@ -59,64 +61,6 @@ export interface AccessConf {
   readonly items: readonly AccessItem[];
   readonly problems: readonly AccessProblem[];
 }
-
-/**
- * Every variable fwknopd knows in access.conf (fwknopd(8); REQUIRE_SOURCE is fwknopd's
- * synonym of REQUIRE_SOURCE_ADDRESS). Anything else is reported as unknown.
- */
-export const ACCESS_VARIABLES: readonly string[] = [
-  'SOURCE',
-  'DESTINATION',
-  'OPEN_PORTS',
-  'RESTRICT_PORTS',
-  'KEY',
-  'KEY_BASE64',
-  'HMAC_KEY',
-  'HMAC_KEY_BASE64',
-  'HMAC_DIGEST_TYPE',
-  'ENCRYPTION_MODE',
-  'FW_ACCESS_TIMEOUT',
-  'MAX_FW_TIMEOUT',
-  'ACCESS_EXPIRE',
-  'ACCESS_EXPIRE_EPOCH',
-  'ENABLE_CMD_EXEC',
-  'ENABLE_CMD_SUDO_EXEC',
-  'CMD_EXEC_USER',
-  'CMD_EXEC_GROUP',
-  'CMD_SUDO_EXEC_USER',
-  'CMD_SUDO_EXEC_GROUP',
-  'CMD_CYCLE_OPEN',
-  'CMD_CYCLE_CLOSE',
-  'CMD_CYCLE_TIMER',
-  'SUDO_EXE',
-  'REQUIRE_USERNAME',
-  'REQUIRE_SOURCE_ADDRESS',
-  'REQUIRE_SOURCE',
-  'FORCE_NAT',
-  'FORCE_SNAT',
-  'FORCE_MASQUERADE',
-  'FORWARD_ALL',
-  'DISABLE_DNAT',
-  'GPG_HOME_DIR',
-  'GPG_EXE',
-  'GPG_DECRYPT_ID',
-  'GPG_DECRYPT_PW',
-  'GPG_ALLOW_NO_PW',
-  'GPG_REQUIRE_SIG',
-  'GPG_DISABLE_SIG',
-  'GPG_IGNORE_SIG_VERIFY_ERROR',
-  'GPG_REMOTE_ID',
-  'GPG_FINGERPRINT_ID',
-];
-
-/** Variables whose values are secrets: never printed. */
-export const SECRET_VARIABLES: readonly string[] = [
-  'KEY',
-  'KEY_BASE64',
-  'HMAC_KEY',
-  'HMAC_KEY_BASE64',
-  'GPG_DECRYPT_PW',
-];
 
 const DIRECTIVES: Record<string, DirectiveKind> = {
   '%include': 'include',
@@ -189,7 +133,7 @@ export function parseAccessConf(text: string, file: string): AccessConf {
       problems.push({
         file,
         line,
-        text: SECRET_VARIABLES.includes(key) ? `${key} (set)` : shown,
+        text: isSecretVariable(key) ? `${key} (set)` : shown,
         why: afterInclude
           ? 'after an %include and before the next SOURCE: not part of a stanza'
           : 'before the first SOURCE: fwknopd ignores it',
@@ -201,9 +145,6 @@ export function parseAccessConf(text: string, file: string): AccessConf {
   return { file, items, problems };
 }
 
-/** The variables of an `%include_keys` file: only key variables count there. */
-export const KEY_FILE_VARIABLES: readonly string[] = ['KEY', 'KEY_BASE64', 'HMAC_KEY', 'HMAC_KEY_BASE64'];
-
 export function parseKeysFile(
   text: string,
   file: string,
@@ -214,13 +155,13 @@ export function parseKeysFile(
     const parsed = splitLine(raw);
     if (parsed === 'blank') return;
     const line = i + 1;
-    if (KEY_FILE_VARIABLES.includes(parsed.key) && parsed.value !== '') {
+    if (isKeyFileVariable(parsed.key) && parsed.value !== '') {
       entries.push({ key: parsed.key, value: parsed.value, file, line });
     } else {
       problems.push({
         file,
         line,
-        text: SECRET_VARIABLES.includes(parsed.key) ? `${parsed.key} (set)` : raw.trim(),
+        text: isSecretVariable(parsed.key) ? `${parsed.key} (set)` : raw.trim(),
         why: `an %include_keys file holds only ${KEY_FILE_VARIABLES.join(', ')}`,
       });
     }

@@ -11,16 +11,17 @@
  */
 import {
   type FwknopMessage,
+  type FwknopReason,
   fwknopBodyLength,
   type IpAddress,
   openFwknop,
   type PreparedFwknopClient,
   prepareFwknopClient,
+  type RejectReason,
   type TimeWindow,
 } from '@spa/shared';
 import type { FwknopClientDef } from '../config/types.js';
-import { sourceAllowed } from '../policy/sources.js';
-import type { KnockReject } from './reasons.js';
+import { sourceAllowed } from '../policy/index.js';
 
 export interface FwknopKnock {
   readonly client: FwknopClientDef;
@@ -29,7 +30,7 @@ export interface FwknopKnock {
 
 export type FwknopVerdict =
   | { readonly ok: true; readonly value: FwknopKnock }
-  | { readonly ok: false; readonly reason: KnockReject };
+  | { readonly ok: false; readonly reason: FwknopReason | Extract<RejectReason, 'stale' | 'future'> };
 
 interface Candidate {
   readonly def: FwknopClientDef;

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli.js';
-import type { Io } from '../../src/commands/_io.js';
+import { main } from '../../src/cli/index.js';
+import type { Io } from '../../src/cli/io.js';
 
 export const BIN = fileURLToPath(new URL('../../../bin/spa-server.js', import.meta.url));
 

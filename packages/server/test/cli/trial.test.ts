@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { TRIAL_REQUEST_FILE } from '../../src/daemon/trial.js';
+import { TRIAL_REQUEST_FILE } from '../../src/trial/index.js';
 import { initArgs, runCli, spawnCli, tempDir } from './_cli.js';
 
 describe('--trial', () => {
@@ -61,8 +61,8 @@ describe('--trial', () => {
       "process.on('SIGHUP', () => { console.log('hup'); process.exit(0); }); console.log('ready'); setTimeout(() => {}, 20000);",
     ]);
     try {
-      // Wait until its handler is installed (a fixed 200 ms sleep lost that race on a busy machine).
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      // Signal only once its handler is installed (a fixed wait lost that race on a busy machine).
+      await new Promise((r) => child.stdout.once('data', r));
       writeFileSync(join(state, 'spa-server.pid'), `${child.pid}\n`);
       const got = new Promise<string>((resolve) =>
         child.stdout.once('data', (d: Buffer) => resolve(String(d))),

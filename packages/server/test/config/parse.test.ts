@@ -32,6 +32,7 @@ describe('defaults', () => {
       maxDurationSeconds: 300,
       requireLiteralAddress: false,
       allowedSources: [],
+      requireSshKey: false,
     });
   });
   test('firewall: nftables table spa, keep on stop', () => {
@@ -79,6 +80,7 @@ test('every setting', () => {
     maxDurationSeconds: 3600,
     requireLiteralAddress: true,
     allowedSources: [parseCidr('192.0.2.0/24'), parseCidr('2001:db8::/32')],
+    requireSshKey: false,
   });
   assert.deepEqual(c.firewall, { backend: 'iptables', table: 'spa_fw', onStop: 'remove' });
   const alice = c.clients.get('alice')!;

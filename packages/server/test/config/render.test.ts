@@ -1,7 +1,7 @@
 /** The file `init` writes: valid, commented, and a faithful rendering of its document. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { initDocument } from '../../src/commands/init.js';
+import { initDocument } from '../../src/cli/init.js';
 import { parseConfig, parseToml } from '../../src/config/parse.js';
 import { renderConfig } from '../../src/config/render.js';
 import { SECTIONS } from '../../src/config/schema.js';

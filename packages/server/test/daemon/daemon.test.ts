@@ -12,16 +12,16 @@ import {
   toBase32,
   toHex,
 } from '@spa/shared';
-import { FakePacketSource } from '../../src/capture/fake-source.js';
 import { ConfigError } from '../../src/config/errors.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { DaemonError } from '../../src/daemon/errors.js';
-import { FILTER_HORIZON_STEPS } from '../../src/daemon/filter-horizon.js';
 import { runDaemon } from '../../src/daemon/run.js';
-import { FakeFirewall } from '../../src/firewall/fake.js';
-import { Fixture } from '../../src/fuzz/fixture.js';
-import { filterKnockPorts, granted, memoryLog, NOW, stateDir } from './_harness.js';
+import { FILTER_HORIZON_STEPS } from '../../src/pipeline/filter-horizon.js';
+import { filterKnockPorts, granted, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FakeFirewall } from '../support/fake-firewall.js';
+import { FakePacketSource } from '../support/fake-source.js';
+import { Fixture } from '../support/fixture.js';
 
 interface Running {
   readonly fixture: Fixture;

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import type { ChildLike, SpawnFn } from '../../src/firewall/_process.js';
+import type { ChildLike, SpawnFn } from '../../src/firewall/process.js';
 
 export type LineReply = { stdout?: string; stderr?: string } | 'die' | 'hang' | undefined;
 

@@ -1,7 +1,7 @@
 /** Input checks shared by every backend. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalAddress, checkGrant, checkGuarded, checkName } from '../../src/firewall/_check.js';
+import { canonicalAddress, checkGrant, checkGuarded, checkName } from '../../src/firewall/check.js';
 import { MAX_GRANT_SECONDS } from '../../src/firewall/firewall.js';
 
 describe('firewall input checks', () => {

@@ -1,7 +1,8 @@
 /** iptables+ipset backend without root: generated text and the `ipset -` framing, on fakes. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkGrant } from '../../src/firewall/_check.js';
+import { checkGrant } from '../../src/firewall/check.js';
+import { IpsetFirewall } from '../../src/firewall/ipset.js';
 import {
   addCommand,
   chainRestore,
@@ -10,8 +11,7 @@ import {
   parseSave,
   parseTrialSave,
   trialRestore,
-} from '../../src/firewall/_ipset-text.js';
-import { IpsetFirewall } from '../../src/firewall/ipset.js';
+} from '../../src/firewall/ipset-text.js';
 import { fakeIpset } from './_fake-tool.js';
 
 const names = ipsetNames('spa');

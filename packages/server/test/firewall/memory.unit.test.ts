@@ -1,9 +1,7 @@
 /** The in-memory backends (dry-run, fake) and the factory. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GrantTable } from '../../src/firewall/_memory.js';
 import { DryRunFirewall } from '../../src/firewall/dry-run.js';
-import { FakeFirewall } from '../../src/firewall/fake.js';
 import { FirewallError } from '../../src/firewall/firewall.js';
 import {
   CommandFirewall,
@@ -11,6 +9,8 @@ import {
   IpsetFirewall,
   NftablesFirewall,
 } from '../../src/firewall/index.js';
+import { GrantTable } from '../../src/firewall/memory.js';
+import { FakeFirewall } from '../support/fake-firewall.js';
 
 describe('GrantTable', () => {
   test('one entry per tuple, refresh resets the deadline, expiry by the injected clock', () => {

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultSpawn, type SpawnFn } from '../../src/firewall/_process.js';
 import { FirewallError } from '../../src/firewall/firewall.js';
 import { NftablesFirewall } from '../../src/firewall/nftables.js';
+import { defaultSpawn, type SpawnFn } from '../../src/firewall/process.js';
 import { labSkipReason } from './_guard.js';
 import {
   CLIENT4,

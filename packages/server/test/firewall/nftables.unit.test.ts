@@ -1,7 +1,8 @@
 /** nftables backend without root: the nft text it generates and the nft -i framing, on a fake nft. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkGrant } from '../../src/firewall/_check.js';
+import { checkGrant } from '../../src/firewall/check.js';
+import { FirewallError } from '../../src/firewall/firewall.js';
 import {
   addCommand,
   guardBatch,
@@ -11,8 +12,7 @@ import {
   refreshCommand,
   removeTableCommand,
   revokeCommand,
-} from '../../src/firewall/_nft-text.js';
-import { FirewallError } from '../../src/firewall/firewall.js';
+} from '../../src/firewall/nft-text.js';
 import { NftablesFirewall } from '../../src/firewall/nftables.js';
 import { fakeNft } from './_fake-tool.js';
 

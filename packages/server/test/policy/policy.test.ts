@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type KnockPayload, PROTOCOL_VERSION, parseIp } from '@spa/shared';
-import { Fixture, type FixtureOptions } from '../../src/fuzz/fixture.js';
 import { evaluatePolicy, evaluateSequencePolicy, grantSeconds } from '../../src/policy/policy.js';
+import { Fixture, type FixtureOptions } from '../support/fixture.js';
 
 const NOW = 1_700_000_000_000;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CandidateIndex, type Knock, stepStartMs, timeStep } from '@spa/shared';
 import { SequenceTracker } from '../../src/sequence/tracker.js';
-import { granted, NOW, rig } from '../daemon/_harness.js';
+import { granted, NOW, rig } from '../pipeline/_harness.js';
 
 function send(r: ReturnType<typeof rig>, knocks: readonly Knock[], atMs: number, src?: string, gapMs = 100) {
   let t = atMs;

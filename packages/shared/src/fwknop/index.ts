@@ -28,4 +28,5 @@ export {
   type FwknopDigest,
   type FwknopMessageType,
   type FwknopPlainDigest,
+  MAX_USERNAME_LENGTH,
 } from './wire.js';

@@ -15,6 +15,7 @@ import { grantsExpire } from './step-expiry.js';
 import { fwknopClientOpens } from './step-fwknop.js';
 import { replaySniffedPacket } from './step-replay.js';
 import { oneTimeSequence } from './step-sequence.js';
+import { twoFactorOpens } from './step-two-factor.js';
 import { attackerStillShut, closedByDefault, openWithOnePacket } from './steps-open.js';
 import type { Transcript } from './transcript.js';
 
@@ -82,6 +83,7 @@ export class DemoRun {
       await oneTimeSequence(d);
       await grantsExpire(d);
       await fwknopClientOpens(d);
+      await twoFactorOpens(d);
     } catch (err) {
       t.check(false, `stopped by an error: ${message(err)}`);
     } finally {

@@ -129,6 +129,10 @@ describe('demo: npm run demo', () => {
         'new connection refused after expiry',
         /✔ client 192\.0\.2\.2 → 192\.0\.2\.1:22: no answer \(dropped\) — new connections/,
       ],
+      ['two-factor: no agent refused', /✔ without an agent spa-client refuses and says what to run/],
+      ['two-factor: signed knock opens', /server log: grant client=carol address=192\.0\.2\.2 service=ssh/],
+      ['two-factor: opened', /✔ profile \+ key in the agent: the signed knock opened ssh/],
+      ['two-factor: stolen profile', /✔ the attacker holds the profile but not the key/],
       ['teardown', /✔ lab torn down/],
       ['summary', /\nAll \d+ checks passed in [\d.]+ s\.\n/],
     ];

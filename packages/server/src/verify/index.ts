@@ -1,0 +1,5 @@
+/** Verify: is this packet a knock from a configured client? Native knocks and fwknop's. */
+export { type FwknopKnock, type FwknopVerdict, FwknopVerifier } from './fwknop-verifier.js';
+export { type KnockClient, KnockVerifier, type VerifierSetup } from './knock-verifier.js';
+export { SignatureGate, type SignatureReject, type SignatureVerdict } from './signature.js';
+export { type BudgetSettings, DEFAULT_SIGNATURE_BUDGET, SignatureBudget } from './signature-budget.js';

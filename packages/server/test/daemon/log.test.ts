@@ -1,0 +1,88 @@
+/** The logger: JSON lines, a readable form for terminals, and secrets that never reach the output. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { encodeSecret } from '@spa/shared';
+import { parseConfig } from '../../src/config/parse.js';
+import { createLogger, formatRecord, REDACTED } from '../../src/daemon/log.js';
+import { configText, FILE } from '../config/_fixtures.js';
+
+function capture(pretty: boolean, level: 'debug' | 'info' = 'debug') {
+  const lines: string[] = [];
+  const logger = createLogger({ level, pretty, destination: { write: (s: string) => lines.push(s) } });
+  return { logger, text: () => lines.join('') };
+}
+
+describe('secrets never appear in log output', () => {
+  const config = parseConfig(configText(), FILE);
+  const alice = config.clients.get('alice')!;
+  const keyText = encodeSecret('client', alice.secret);
+  const serverText = encodeSecret('server', config.serverSecret);
+  const secretsAsText = [
+    keyText,
+    serverText,
+    Buffer.from(alice.secret).toString('hex'),
+    Buffer.from(alice.keys.enc).toString('hex'),
+    JSON.stringify(Array.from(alice.secret)),
+  ];
+
+  for (const pretty of [false, true]) {
+    test(pretty ? 'pretty' : 'json', () => {
+      const { logger, text } = capture(pretty);
+      const log = logger.child({ component: 'test' });
+      log.info({ client: alice }, 'a client object');
+      log.info({ client: { name: 'alice', key: keyText } }, 'a client as in the file');
+      log.info(
+        { key: keyText, secret: serverText, clientKey: keyText, serverSecret: serverText },
+        'top level',
+      );
+      log.warn({ reload: { clients: [{ name: 'alice', key: keyText }] } }, 'nested');
+      log.debug({ config: { serverSecret: config.serverSecret, server: { secret: serverText } } }, 'config');
+      const out = text();
+      for (const s of secretsAsText) assert.ok(!out.includes(s), `leaked ${s.slice(0, 12)}… in:\n${out}`);
+      assert.ok(out.includes(REDACTED));
+      assert.ok(out.includes('alice'), 'non-secret fields stay');
+    });
+  }
+});
+
+describe('format', () => {
+  test('JSON lines with level, time, component, msg', () => {
+    const { logger, text } = capture(false);
+    logger.child({ component: 'verify' }).info({ address: '192.0.2.1' }, 'knock accepted');
+    const rec = JSON.parse(text().trim()) as Record<string, unknown>;
+    assert.equal(rec.level, 30);
+    assert.equal(rec.component, 'verify');
+    assert.equal(rec.msg, 'knock accepted');
+    assert.equal(rec.address, '192.0.2.1');
+    assert.match(String(rec.time), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  test('levels filter', () => {
+    const { logger, text } = capture(false, 'info');
+    logger.debug('hidden');
+    logger.info('shown');
+    assert.ok(!text().includes('hidden'));
+    assert.ok(text().includes('shown'));
+  });
+
+  test('pretty: HH:MM:SS LEVEL component msg key=value', () => {
+    const { logger, text } = capture(true);
+    logger
+      .child({ component: 'verify' })
+      .info({ client: 'alice', note: 'two words', n: 3 }, 'knock accepted');
+    assert.match(
+      text(),
+      /^\d\d:\d\d:\d\d INFO {2}verify knock accepted client=alice note="two words" n=3\n$/,
+    );
+  });
+
+  test('pretty errors show the message, and the stack at error level', () => {
+    const line = formatRecord({
+      level: 50,
+      time: 0,
+      msg: 'failed',
+      err: { message: 'boom', stack: 'Error: boom\n    at f (x.js:1:1)' },
+    });
+    assert.match(line, /ERROR failed err=boom\n {4}at f \(x\.js:1:1\)$/);
+  });
+});
