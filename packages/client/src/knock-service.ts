@@ -170,5 +170,5 @@ export async function knockService(
   } finally {
     watcher.close();
   }
-  throw noAnswerError(name, service, spec.port, Math.round(waitMs / 1000));
+  throw noAnswerError(name, service, spec.port, Math.round(waitMs / 1000), deps.now());
 }

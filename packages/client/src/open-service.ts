@@ -109,10 +109,14 @@ export function noAnswerError(
   service: string,
   port: number,
   seconds: number,
+  nowMs: number,
   allow?: IpAddress,
 ) {
+  // A wrong clock is the usual cause and looks like any other silence: say what this clock says.
+  const clock = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const hint =
-    'check the clock (server allows ±30 s), that spa-server runs, and the network path' +
+    `check the clock: this machine says ${clock} (UTC); the server accepts knocks within ±30 s of its own ` +
+    '(by default; compare with `date -u` there, and use NTP on both); then that spa-server runs, and the network path' +
     (allow ? `; with --allow ${formatIp(allow)} this machine may not be the one let in (try --no-wait)` : '');
   return new ClientError(
     'no-answer',
@@ -221,7 +225,14 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
       before.abort();
       watcher.close();
     }
-    throw noAnswerError(name, req.service, spec.port, Math.round((sends * retryAfterMs) / 1000), req.allow);
+    throw noAnswerError(
+      name,
+      req.service,
+      spec.port,
+      Math.round((sends * retryAfterMs) / 1000),
+      deps.now(),
+      req.allow,
+    );
   };
 
   try {
