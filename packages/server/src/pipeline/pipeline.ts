@@ -238,7 +238,17 @@ export class KnockPipeline {
   /** An SPA knock: a reason if rejected, undefined once the grants are issued. */
   #knock(p: CapturedPacket, atMs: number): KnockReject | undefined {
     const verdict = this.#tables.verifier.verify(p.payload, atMs);
-    if (!verdict.ok) return verdict.reason;
+    if (!verdict.ok) {
+      // Authentic but outside the time window: a wrong clock on the client. Tell the admin by how much.
+      if ('skewMs' in verdict) {
+        const skewSeconds = Math.round(verdict.skewMs / 1000);
+        this.#audit.refused(
+          { client: verdict.client.def.name, address: p.srcAddress, reason: verdict.reason, skewSeconds },
+          atMs,
+        );
+      }
+      return verdict.reason;
+    }
     const { client, payload } = verdict.value;
     const signed = () => {
       const v = this.#signatures.check(client.def, p.payload, payload, atMs, this.#config);

@@ -4,6 +4,7 @@
  * configuration and rolled every step. The hot path (`verify`) allocates nothing of its own.
  */
 import {
+  type KnockVerdict,
   type LookupKey,
   LookupMask,
   LookupTable,
@@ -12,7 +13,6 @@ import {
   prepareClient,
   stepStartMs,
   type TimeWindow,
-  type Verdict,
   type VerifiedKnock,
   type VerifyContext,
   verifyKnock,
@@ -93,7 +93,7 @@ export class KnockVerifier {
   }
 
   /** Length → lookup → knock tag → decrypt → version → server id → step binding → time window. */
-  verify(packet: Uint8Array, nowMs: number): Verdict<VerifiedKnock<KnockClient>> {
+  verify(packet: Uint8Array, nowMs: number): KnockVerdict<KnockClient> {
     this.#ctx.nowMs = nowMs;
     return verifyKnock(packet, this.#ctx);
   }

@@ -203,6 +203,45 @@ describe('KnockPipeline: every reject reason is reachable and counted', () => {
     for (const r of [...REJECT_REASONS, ...POLICY_REASONS]) assert.ok(KNOCK_REJECTS.includes(r), r);
   });
 
+  it('an authentic knock from a wrong clock: counted stale/future and logged at info with the skew', () => {
+    const r = rig();
+    const f = r.fixture;
+    r.pipeline.handle(f.udp(f.knock('alice', NOW - 45_000), NOW), NOW);
+    r.pipeline.handle(f.udp(f.knock('bob', NOW + 44_000), NOW, { src: '198.51.100.8' }), NOW);
+    r.pipeline.handle(f.udp(new Uint8Array(336), NOW), NOW); // a stranger: debug only, no name
+    assert.deepEqual(r.pipeline.counters.snapshot(), { stale: 1, future: 1, client: 1 });
+    assert.deepEqual(
+      r.log
+        .records()
+        .filter((l) => l.msg === 'authenticated knock refused')
+        .map((l) => [l.level, l.client, l.reason, l.skewSeconds, l.address]),
+      [
+        [30, 'alice', 'stale', -45, '198.51.100.7'],
+        [30, 'bob', 'future', 44, '198.51.100.8'],
+      ],
+    );
+  });
+
+  it("fwknop's tolerance (±120 s) is a config choice: a fixed knock port and max_past/max_future = 2m", async () => {
+    const r = rig({
+      fixture: {
+        knock: { mode: 'fixed', port: 41000 },
+        window: { maxPastMs: 120_000, maxFutureMs: 120_000 },
+      },
+    });
+    const f = r.fixture;
+    r.pipeline.handle(f.udp(f.knock('alice', NOW - 115_000), NOW, { dstPort: 41000 }), NOW);
+    r.pipeline.handle(
+      f.udp(f.knock('bob', NOW + 115_000), NOW, { dstPort: 41000, src: '198.51.100.8' }),
+      NOW,
+    );
+    await r.pipeline.idle();
+    assert.deepEqual(
+      granted(r.firewall).map((g) => `${g.client} ${g.address}`),
+      ['alice 198.51.100.7', 'bob 198.51.100.8'],
+    );
+  });
+
   it('audit lines have a budget too: a leaked key cannot flood the log at info', () => {
     const r = rig({ fixture: { clients: [{ name: 'gone', revoked: true }] } });
     for (let i = 0; i < 50; i++) r.pipeline.handle(r.fixture.udp(r.fixture.knock('gone', NOW), NOW), NOW);
