@@ -13,7 +13,6 @@ import {
   prepareClient,
   stepStartMs,
   type TimeWindow,
-  type VerifiedKnock,
   type VerifyContext,
   verifyKnock,
 } from '@spa/shared';
