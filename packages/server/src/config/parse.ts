@@ -24,6 +24,7 @@ const ROOT_KEYS = [
   'clients',
   'fwknop',
   'fwknop_clients',
+  'metrics',
 ];
 
 /** Parse TOML text, mapping syntax errors to ConfigError with line and column. */
@@ -88,6 +89,14 @@ export function parseConfig(text: string, file: string): ServerConfig {
   const fwknopFields = root.sub('fwknop', sectionKeys('fwknop'));
   const fwknopClientsFields = root.sub('fwknop_clients', undefined);
   const fwknop = readFwknop(fwknopFields, fwknopClientsFields, services, policy);
+  const metricsFields = root.sub('metrics', ['textfile']);
+  const metricsTextfile = metricsFields?.string('textfile');
+  if (metricsTextfile !== undefined && !metricsTextfile.startsWith('/'))
+    metricsFields!.fail(
+      'textfile',
+      'expected an absolute path',
+      'e.g. textfile = "/var/lib/prometheus/node-exporter/spa.prom"',
+    );
   for (const name of fwknop.clients.keys()) {
     if (clients.has(name))
       fwknopClientsFields!.fail(
@@ -148,6 +157,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
     services,
     clients,
     fwknop,
+    ...(metricsTextfile !== undefined ? { metricsTextfile } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ import {
   defaultSource,
   systemClock,
 } from './deps.js';
+import { METRICS_EVERY_MS, renderMetrics, writeMetricsFile } from './metrics-file.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { clientChanges, planReload } from './reload.js';
 
@@ -35,6 +36,8 @@ export interface DaemonOptions {
   readonly deps?: Partial<DaemonDeps>;
   /** Interval of the counter report at info (only when something changed). Default 60 s. */
   readonly reportEveryMs?: number;
+  /** How often [metrics] textfile is rewritten (default 15 s). */
+  readonly metricsEveryMs?: number;
   /** `run --trial`: every guarded port is on trial for this many seconds (trial.ts). */
   readonly trialSeconds?: number;
 }
@@ -71,6 +74,10 @@ export class Daemon {
   readonly #trial: TrialGuard;
   #stepTimer: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #startedAtMs = 0;
+  #lastReloadAtMs: number | undefined;
+  #metricsFailing = false;
   #stopping: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -194,6 +201,14 @@ export class Daemon {
       if (trial.trial) trial.announce(trial.trial.ports, 'run');
       const every = opts.reportEveryMs ?? DEFAULT_REPORT_MS;
       daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
+      daemon.#startedAtMs = clock.now();
+      if (config.metricsTextfile) {
+        daemon.writeMetrics();
+        daemon.#metricsTimer = setInterval(
+          () => daemon.writeMetrics(),
+          opts.metricsEveryMs ?? METRICS_EVERY_MS,
+        );
+      }
       log.info(
         {
           interfaces: config.interfaces,
@@ -229,6 +244,25 @@ export class Daemon {
   /** Counters by reason since start. */
   counters(): Record<string, number> {
     return this.pipeline.counters.snapshot();
+  }
+
+  /** [metrics] textfile: the counters for node_exporter (metrics-file.ts). A failure is logged once until it works again. */
+  writeMetrics(): void {
+    const path = this.pipeline.config.metricsTextfile;
+    if (!path) return;
+    try {
+      const text = renderMetrics({
+        counters: this.counters(),
+        startedAtMs: this.#startedAtMs,
+        lastReloadAtMs: this.#lastReloadAtMs,
+        replayEntries: this.#store.size,
+      });
+      writeMetricsFile(path, text);
+      this.#metricsFailing = false;
+    } catch (err) {
+      if (!this.#metricsFailing) this.#log.warn({ err, path }, 'metrics textfile not written');
+      this.#metricsFailing = true;
+    }
   }
 
   /** Log the counters at info: `periodic` only what changed (if anything), `signal` all. */
@@ -285,6 +319,7 @@ export class Daemon {
         return false;
       }
       for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
+      this.#lastReloadAtMs = this.#clock.now();
       const fwknop = plan.config.fwknop.clients.size;
       this.#log.info(
         {
@@ -308,6 +343,7 @@ export class Daemon {
     this.#stopping ??= this.#serial(async () => {
       clearTimeout(this.#stepTimer);
       clearInterval(this.#reportTimer);
+      clearInterval(this.#metricsTimer);
       this.#trial.close();
       this.#arm.live = false;
       this.#source.stop();

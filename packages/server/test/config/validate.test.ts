@@ -104,6 +104,22 @@ describe('structure', () => {
   });
 });
 
+describe('[metrics]', () => {
+  test('textfile: an absolute path, read into metricsTextfile; a relative one is refused with an example', () => {
+    const ok = parseConfig(
+      `${configText()}\n[metrics]\ntextfile = "/var/lib/node-exporter/spa.prom"\n`,
+      FILE,
+    );
+    assert.equal(ok.metricsTextfile, '/var/lib/node-exporter/spa.prom');
+    assert.equal(parseConfig(configText(), FILE).metricsTextfile, undefined);
+    assert.throws(
+      () => parseConfig(`${configText()}\n[metrics]\ntextfile = "spa.prom"\n`, FILE),
+      (e: unknown) =>
+        e instanceof ConfigError && e.key === 'metrics.textfile' && /absolute path/.test(e.message),
+    );
+  });
+});
+
 describe('[server]', () => {
   test('name required', () =>
     assertConfigError({ server: serverWith('', ['name']) }, 'server.name', /missing/));

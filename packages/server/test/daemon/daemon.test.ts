@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import {
@@ -38,6 +38,7 @@ interface Running {
 async function start(
   fixture = new Fixture({ stateDir: stateDir(), logLevel: 'debug' }),
   reportEveryMs?: number,
+  config: ServerConfig = fixture.config,
 ): Promise<Running> {
   const log = memoryLog();
   const source = new FakePacketSource({ now: () => NOW });
@@ -47,7 +48,7 @@ async function start(
   const ready = new Promise<Daemon>((resolve) => {
     onReady = resolve;
   });
-  const running = { fixture, source, firewall, signals, log, next: fixture.config } as Omit<
+  const running = { fixture, source, firewall, signals, log, next: config } as Omit<
     Running,
     'daemon' | 'done'
   > & { next: ServerConfig | Error };
@@ -219,6 +220,34 @@ describe('runDaemon', () => {
     assert.deepEqual(
       [line?.added, line?.removed, line?.revoked, line?.reinstated],
       [['erin'], ['bob'], ['alice'], ['dan']],
+    );
+    await stop(r);
+  });
+
+  it('[metrics] textfile: Prometheus text, written at start and on the timer, atomically, never through a symlink', async () => {
+    const fixture = new Fixture({ stateDir: stateDir() });
+    const path = join(fixture.config.stateDir, 'spa.prom');
+    const target = join(fixture.config.stateDir, 'elsewhere');
+    writeFileSync(target, 'precious\n');
+    symlinkSync(target, path); // a symlink where the file goes: replaced, its target untouched
+    const r = await start(fixture, undefined, { ...fixture.config, metricsTextfile: path });
+    assert.equal(readFileSync(target, 'utf8'), 'precious\n');
+    assert.ok(lstatSync(path).isFile());
+    assert.match(readFileSync(path, 'utf8'), /^spa_grants_total 0$/m);
+    r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
+    r.source.push(r.fixture.udp(new Uint8Array(336), NOW));
+    await r.daemon.pipeline.idle();
+    r.daemon.writeMetrics();
+    const text = readFileSync(path, 'utf8');
+    assert.match(text, /^# TYPE spa_knocks_rejected_total counter$/m);
+    assert.match(text, /^spa_knocks_rejected_total\{reason="client"\} 1$/m);
+    assert.match(text, /^spa_grants_total 1$/m);
+    assert.match(text, /^spa_last_reload_time_seconds 0$/m);
+    assert.match(text, new RegExp(`^spa_start_time_seconds ${Math.floor(NOW / 1000)}$`, 'm'));
+    assert.deepEqual(
+      readdirSync(fixture.config.stateDir).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file left',
     );
     await stop(r);
   });
