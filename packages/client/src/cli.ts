@@ -7,8 +7,12 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ClientError } from './errors.js';
 
+/** Set by the single-executable build (scripts/sea.mjs), which has no package.json beside it. */
+declare const __SPA_CLIENT_VERSION__: string | undefined;
+
 /** The client's version, from its package.json (one level up from the bundle, two from dist/src). */
 function version(): string {
+  if (typeof __SPA_CLIENT_VERSION__ === 'string') return __SPA_CLIENT_VERSION__;
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
