@@ -12,6 +12,7 @@ export const REJECT_REASONS = [
   'stale', // timestamp too far in the past
   'future', // timestamp too far in the future
   'replay', // one-time id already seen
+  'forgotten', // stamped before what the replay memory can vouch for (a lost store, a clock step back)
   'busy', // replay memory full (only reachable by an authenticated client)
   'signature', // the client's SSH key did not sign this knock (missing, invalid, or no touch)
 ] as const;

@@ -80,7 +80,12 @@ test('packets.json: positive and negative vectors', () => {
       assert.ok(accepted.get(v.after), `${v.name}: the original was accepted first`);
       assert.ok(result.ok);
       assert.equal(
-        replay.accept(toHex(result.value.payload.oneTimeId), result.value.payload.timestampMs, v.context.now),
+        replay.accept(
+          toHex(result.value.payload.oneTimeId),
+          result.value.payload.timestampMs,
+          v.context.now,
+          0,
+        ),
         'replay',
       );
       continue;
@@ -105,7 +110,7 @@ test('packets.json: positive and negative vectors', () => {
         : { kind: 'address', address: formatIp(p.target.address) },
       v.payload.target,
     );
-    assert.equal(replay.accept(toHex(p.oneTimeId), p.timestampMs, v.context.now), 'ok');
+    assert.equal(replay.accept(toHex(p.oneTimeId), p.timestampMs, v.context.now, 0), 'ok');
     accepted.set(v.name, true);
   }
 });

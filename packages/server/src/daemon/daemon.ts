@@ -58,6 +58,12 @@ function composedFilter(arm: FilterArm): string {
 
 /** Past the step boundary before rolling, so the clock is surely in the new step. */
 const ROLL_MARGIN_MS = 2;
+/**
+ * The step timer also wakes at least this often to look at the wall clock: a step (back, or
+ * forward) is then followed by the tables and the capture filter within this long, even when the
+ * filter armed for the old time lets no packet through to trigger the roll.
+ */
+const CLOCK_CHECK_MS = 5_000;
 const DEFAULT_REPORT_MS = 60_000;
 
 export class Daemon {
@@ -125,9 +131,13 @@ export class Daemon {
     const configured = guardedPorts(config.services);
     // A trial with nothing to confirm it is refused before anything is touched.
     if (opts.trialSeconds !== undefined) checkTrialPorts(configured, 'the configured services have');
-    const store = ReplayStore.open(config.stateDir, config.window, clock.now());
+    const startedAt = clock.now();
+    const store = ReplayStore.open(config.stateDir, config.window, startedAt, {
+      monotonic: () => clock.monotonic(),
+      sequenceLiveMs: 3 * config.stepSeconds * 1000,
+    });
     const log = opts.logger.child({ component: 'daemon' });
-    log.info({ replay: store.loaded }, 'replay store loaded');
+    logStoreLoaded(log, store);
     for (const notice of config.notices ?? []) log.warn({ notice }, 'config notice');
     let firewall: Firewall | undefined;
     let source: PacketSource | undefined;
@@ -170,6 +180,7 @@ export class Daemon {
         },
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
+        monotonic: () => clock.monotonic(),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
           arm.knock = filter;
@@ -384,12 +395,16 @@ export class Daemon {
   }
 
   /**
-   * Roll at every step boundary (the per-packet check covers a late or early timer). The
-   * capture filter is re-armed only when the roll says its horizon runs out.
+   * Roll at every step boundary (the per-packet check covers a late or early timer), and look
+   * at the clock every CLOCK_CHECK_MS in between (a step of the wall clock rolls back or forward
+   * at once). The capture filter is re-armed only when the roll says its horizon runs out.
    */
   #armStepTimer(): void {
     const now = this.#clock.now();
-    const delay = msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS;
+    const delay = Math.min(
+      msLeftInStep(now, this.pipeline.config.stepSeconds) + ROLL_MARGIN_MS,
+      CLOCK_CHECK_MS,
+    );
     this.#stepTimer = setTimeout(() => {
       try {
         if (this.pipeline.roll(this.#clock.now()))
@@ -400,6 +415,27 @@ export class Daemon {
       this.#armStepTimer();
     }, delay);
   }
+}
+
+/**
+ * `replay store loaded` at info; a damaged store (replay/damage.ts) also at warn, with what
+ * was skipped and until when knocks and sequences are refused as `forgotten`.
+ */
+function logStoreLoaded(log: Logger, store: ReplayStore): void {
+  const loaded = store.loaded;
+  log.info({ replay: loaded }, 'replay store loaded');
+  if (!loaded.damage) return;
+  log.warn(
+    {
+      damage: loaded.damage,
+      skipped: loaded.skipped,
+      loadedKnocks: loaded.knocks,
+      loadedSequences: loaded.sequences,
+      refuseKnocksStampedBefore: new Date(store.knockFloorMs).toISOString(),
+      refuseSequencesBurnedUntil: new Date(store.sequenceFloorMs).toISOString(),
+    },
+    'replay store damaged: one-time ids may have been lost; knocks stamped before the start + max future skew are refused (forgotten)',
+  );
 }
 
 /** Attempts to re-arm the capture after a failure; the old filter still covers T+1 meanwhile. */

@@ -3,6 +3,7 @@
  * where packets come from, where grants go, what time it is, how the configuration is read
  * and where signals come from.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/index.js';
 import { PcapSource } from '../capture/index.js';
@@ -11,14 +12,21 @@ import type { FirewallConfig, ServerConfig } from '../config/types.js';
 import type { Firewall } from '../firewall/index.js';
 import { createFirewall } from '../firewall/index.js';
 
-export interface Clock {
-  now(): number;
-}
-
 /** What `process` offers for signals; tests pass an EventEmitter. */
 export interface SignalSource {
   on(signal: NodeJS.Signals, listener: () => void): unknown;
   off(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
+/**
+ * The daemon's two clocks: the wall clock (`now`: knock timestamps, steps, knock ports) and a
+ * monotonic one (`monotonic`: how long an id has been remembered; no clock step moves it).
+ */
+export interface Clock {
+  /** Wall clock, ms since the epoch. */
+  now(): number;
+  /** Monotonic clock, ms from an arbitrary origin. */
+  monotonic(): number;
 }
 
 export interface DaemonDeps {
@@ -29,7 +37,7 @@ export interface DaemonDeps {
   readonly signals: SignalSource;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = { now: () => Date.now(), monotonic: () => performance.now() };
 
 export const defaultLoadConfig = loadConfig;
 

@@ -26,7 +26,8 @@
  * Every rejection is counted by reason and logged at debug (with a budget). Nothing here
  * throws on packet bytes; log lines carry names, addresses and ports, never key material.
  */
-import { deriveServerKeys, fwknopReplayId, parseIp, timeStep, toHex } from '@spa/shared';
+import { performance } from 'node:perf_hooks';
+import { deriveServerKeys, fwknopReplayId, parseIp, stepStartMs, timeStep, toHex } from '@spa/shared';
 import type { Logger } from 'pino';
 import type { CapturedPacket, CaptureReject } from '../capture/index.js';
 import type { ClientStanding, ServerConfig } from '../config/types.js';
@@ -36,6 +37,7 @@ import type { ReplayStore } from '../replay/index.js';
 import { SequenceTracker } from '../sequence/index.js';
 import { type BudgetSettings, SignatureGate } from '../verify/index.js';
 import { AuditLog } from './audit-log.js';
+import { ClockWatch } from './clock-watch.js';
 import { Counters } from './counters.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
 import type { KnockReject } from './reasons.js';
@@ -60,9 +62,17 @@ export interface PipelineSetup {
   readonly filterHorizonSteps?: number;
   /** Bound of the sequence tracker (default 10,000 sources). */
   readonly maxSequenceSources?: number;
+  /** Monotonic clock (ms), to tell a step of the wall clock. Default performance.now. */
+  readonly monotonic?: () => number;
   /** Signature checks per client (default DEFAULT_SIGNATURE_BUDGET). */
   readonly signatureBudget?: BudgetSettings;
 }
+
+/**
+ * How far before the start of the current step the wall clock must be for the tables to roll
+ * back: a real step back, not a packet stamped a moment before the timer's roll.
+ */
+export const ROLL_BACK_MS = 1_000;
 
 export class KnockPipeline {
   readonly counters = new Counters();
@@ -79,8 +89,12 @@ export class KnockPipeline {
   readonly #horizon: FilterHorizon;
   /** The fwknop port the capture watches; undefined = no fwknop clients. */
   #fwknopPort: number | undefined;
+  readonly #monotonic: () => number;
+  readonly #clockWatch: ClockWatch;
   #config: ServerConfig;
   #tables: StepTables;
+  /** Before this, the wall clock was set back: roll back (start of the step − ROLL_BACK_MS). */
+  #rollBackBeforeMs = 0;
 
   constructor(setup: PipelineSetup) {
     this.#config = setup.config;
@@ -96,7 +110,10 @@ export class KnockPipeline {
       isBurned: (id) => this.#store.isBurned(id),
       ...(setup.maxSequenceSources ? { maxSources: setup.maxSequenceSources } : {}),
     });
+    this.#monotonic = setup.monotonic ?? (() => performance.now());
+    this.#clockWatch = new ClockWatch(setup.nowMs, this.#monotonic());
     this.#tables = buildTables(setup.config, timeStep(setup.nowMs, setup.config.stepSeconds));
+    this.#rollBackBeforeMs = this.#rollBackBefore(this.#tables.step);
     this.#horizon = new FilterHorizon(
       setup.config,
       deriveServerKeys(setup.config.serverSecret).port,
@@ -154,13 +171,23 @@ export class KnockPipeline {
   };
 
   /**
-   * Roll to the step of `nowMs` if it is later than the current one (never backwards: a
-   * packet stamped before the timer's roll must not flip the tables). Returns true if rolled.
+   * Roll the tables (and, when its horizon says so, the capture filter) to the step of `nowMs`:
+   * forward at a step boundary, and back when the wall clock was set back by more than
+   * ROLL_BACK_MS (a packet stamped a moment before the timer's roll must not flip the tables).
+   * A step of the wall clock is logged at warn with its size. Returns true if rolled.
    */
   roll(nowMs: number): boolean {
+    const stepped = this.#clockWatch.observe(nowMs, this.#monotonic());
+    const from = this.#tables.step;
     const step = timeStep(nowMs, this.#config.stepSeconds);
-    if (step <= this.#tables.step) return false;
+    if (stepped !== 0) {
+      this.#log.warn({ stepMs: stepped, from, to: step }, 'wall clock stepped');
+      // Gap timeouts are measured on the wall clock: progress from before the step means nothing.
+      this.#tracker.clear();
+    }
+    if (step === from || (step < from && nowMs >= this.#rollBackBeforeMs)) return false;
     this.#tables.roll(step);
+    this.#rollBackBeforeMs = this.#rollBackBefore(step);
     if (this.#horizon.roll(step)) this.#onFilter?.(this.#horizon.filter);
     this.#tracker.sweep(nowMs);
     try {
@@ -171,6 +198,10 @@ export class KnockPipeline {
     return true;
   }
 
+  #rollBackBefore(step: number): number {
+    return stepStartMs(step, this.#config.stepSeconds) - ROLL_BACK_MS;
+  }
+
   /**
    * Take a reloaded configuration (clients, policy, services, fwknop clients and port). Builds
    * the new tables first: if that throws, the old configuration stays. Live grants are not
@@ -178,10 +209,13 @@ export class KnockPipeline {
    * fwknop port to capture changed; knock ports and sequences are restart-only (reload.ts).
    */
   reload(config: ServerConfig, nowMs: number): void {
-    const step = Math.max(this.#tables.step, timeStep(nowMs, config.stepSeconds));
+    const now = timeStep(nowMs, config.stepSeconds);
+    // Back only as roll() would: the wall clock set back, not a reload a moment before a boundary.
+    const step = now < this.#tables.step && nowMs >= this.#rollBackBeforeMs ? this.#tables.step : now;
     const tables = buildTables(config, step);
     this.#config = config;
     this.#tables = tables;
+    this.#rollBackBeforeMs = this.#rollBackBefore(step);
     this.#signatures.retain(config);
     // The step may have moved on since the last roll (no packet, timer not yet fired).
     let changed = this.#horizon.roll(step);
@@ -200,7 +234,7 @@ export class KnockPipeline {
   }
 
   #handle(p: CapturedPacket, atMs: number): void {
-    if (atMs >= this.#tables.nextStepMs) this.roll(atMs);
+    if (atMs >= this.#tables.nextStepMs || atMs < this.#rollBackBeforeMs) this.roll(atMs);
     const reason = this.#route(p, atMs);
     if (reason !== undefined) {
       this.counters.add(reason);
@@ -251,7 +285,9 @@ export class KnockPipeline {
     }
     const { client, payload } = verdict.value;
     const signed = () => {
-      const v = this.#signatures.check(client.def, p.payload, payload, atMs, this.#config);
+      // The budget is a rate: measured on the monotonic clock, so a wall clock set back does not
+      // stop its refill (a step of 180 s would otherwise shed a key holder's checks for 180 s).
+      const v = this.#signatures.check(client.def, p.payload, payload, this.#monotonic(), this.#config);
       return v.ok ? undefined : v.reason;
     };
     const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs, signed);

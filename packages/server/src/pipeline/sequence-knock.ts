@@ -53,8 +53,11 @@ export function sequenceKnock(
   ctx.counters.add('sequence-complete');
   const standing = clientStanding(target.client, atMs);
   if (standing) return standing;
+  const burnedUntil = ctx.candidates.burnedUntilMs(target.step);
+  // Burned and forgotten, maybe: a damaged store, or the clock set back after a prune.
+  if (ctx.store.isSequenceForgotten(burnedUntil)) return 'forgotten';
   try {
-    ctx.store.burn(done.id, ctx.candidates.burnedUntilMs(target.step));
+    ctx.store.burn(done.id, burnedUntil);
   } catch (err) {
     ctx.log.error({ err }, 'replay store write failed; sequence refused');
     return 'store';

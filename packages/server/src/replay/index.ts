@@ -1,3 +1,4 @@
 /** Replay: every accepted one-time id, kept on disk until it can no longer be replayed. */
+export { REPLAY_MARKER, type StoreDamage } from './damage.js';
 export { REPLAY_FILE, type ReplayRecord } from './record.js';
 export { type ReplayLoadStats, ReplayStore, type ReplayStoreOptions } from './replay-store.js';

@@ -5,6 +5,11 @@
  *   # spa replay v1                       header, written by every compaction
  *   k <32 hex: one-time id> <ms>          an accepted SPA knock and its timestamp
  *   s <hex of the utf-8 id> <ms>          a burned one-time sequence and when it expires
+ *   f <ms>                                knocks stamped before this are refused (`forgotten`)
+ *   q <ms>                                sequences burned until at or before this are refused
+ *
+ * The two floors are written by a compaction (replay-store.ts): what the store forgot, or
+ * never knew (a damaged or lost store), so that a restart does not lose that either.
  *
  * A line counts only when it is complete (ends in "\n") and matches exactly; anything else
  * (a torn tail after a crash, zeros after a power loss, stray bytes) is skipped. A torn tail
@@ -18,10 +23,13 @@ export const REPLAY_HEADER = '# spa replay v1\n';
 
 export type ReplayRecord =
   | { readonly kind: 'knock'; readonly id: string; readonly timestampMs: number }
-  | { readonly kind: 'sequence'; readonly id: string; readonly expiresAtMs: number };
+  | { readonly kind: 'sequence'; readonly id: string; readonly expiresAtMs: number }
+  | { readonly kind: 'knock-floor'; readonly ms: number }
+  | { readonly kind: 'sequence-floor'; readonly ms: number };
 
 const KNOCK_LINE = /^k ([0-9a-f]{32}) ([0-9]{1,16})$/;
 const SEQUENCE_LINE = /^s ((?:[0-9a-f]{2}){1,256}) ([0-9]{1,16})$/;
+const FLOOR_LINE = /^([fq]) ([0-9]{1,16})$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function knockLine(idHex: string, timestampMs: number): string {
@@ -30,6 +38,10 @@ export function knockLine(idHex: string, timestampMs: number): string {
 
 export function sequenceLine(id: string, expiresAtMs: number): string {
   return `s ${toHex(utf8(id))} ${expiresAtMs}\n`;
+}
+
+export function floorLine(kind: 'knock-floor' | 'sequence-floor', ms: number): string {
+  return `${kind === 'knock-floor' ? 'f' : 'q'} ${ms}\n`;
 }
 
 /** Parse one line (without its "\n"); undefined for anything that is not a whole record. */
@@ -50,15 +62,32 @@ export function parseRecord(line: string): ReplayRecord | undefined {
       return undefined;
     }
   }
+  const f = FLOOR_LINE.exec(line);
+  if (f) {
+    const ms = Number(f[2]);
+    if (!Number.isSafeInteger(ms)) return undefined;
+    return f[1] === 'f' ? { kind: 'knock-floor', ms } : { kind: 'sequence-floor', ms };
+  }
   return undefined;
 }
 
+export interface ParsedRecords {
+  readonly records: ReplayRecord[];
+  /** Lines that were not whole records, a torn tail included. */
+  readonly skipped: number;
+  /** The file starts with the header (every file the store wrote does). */
+  readonly header: boolean;
+  /** The text does not end in "\n": the last record was cut short. */
+  readonly tornTail: boolean;
+}
+
 /** Every complete record of a file's text; the part after the last "\n" is ignored. */
-export function parseRecords(text: string): { records: ReplayRecord[]; skipped: number } {
+export function parseRecords(text: string): ParsedRecords {
   const records: ReplayRecord[] = [];
   let skipped = 0;
   const end = text.lastIndexOf('\n');
-  if (end < text.length - 1) skipped++; // a torn tail
+  const tornTail = end < text.length - 1;
+  if (tornTail) skipped++;
   let start = 0;
   while (start <= end) {
     const nl = text.indexOf('\n', start);
@@ -69,5 +98,5 @@ export function parseRecords(text: string): { records: ReplayRecord[]; skipped: 
     if (r) records.push(r);
     else skipped++;
   }
-  return { records, skipped };
+  return { records, skipped, header: text.startsWith(REPLAY_HEADER), tornTail };
 }

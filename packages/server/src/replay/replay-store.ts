@@ -20,10 +20,17 @@
  *   file, synced, renamed over the log and the directory synced. `compactIfWorthIt` does the
  *   same later when the log holds many dead records.
  * - Memory is bounded by the window: knock ids through `ReplayWindow` (with its capacity),
- *   burned sequences until their expiry.
+ *   burned sequences until their expiry. Both are also held for a span of *monotonic* time
+ *   (`monotonic`, default performance.now) whatever the wall clock says, and what is forgotten
+ *   raises a floor (`f`/`q` records) below which nothing is accepted: a wall clock stepped
+ *   forward and back cannot make a spent id work again (shared/replay-window.ts).
+ * - A store that is missing, cut short or has unreadable records (damage.ts) sets the floors
+ *   to what the start cannot vouch for: knocks stamped before (now + max future skew), and
+ *   sequences live before now. `loaded.damage` says so; the daemon logs it at warn.
  */
 import {
   closeSync,
+  existsSync,
   fdatasync,
   fdatasyncSync,
   fsyncSync,
@@ -34,14 +41,23 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { type ReplayVerdict, ReplayWindow, type TimeWindow } from '@spa/shared';
-import { knockLine, parseRecords, REPLAY_FILE, REPLAY_HEADER, sequenceLine } from './record.js';
+import { assessStore, REPLAY_MARKER, type StoreDamage } from './damage.js';
+import { floorLine, knockLine, REPLAY_FILE, REPLAY_HEADER, sequenceLine } from './record.js';
 
 export interface ReplayStoreOptions {
   /** After each record: fdatasync in the background (default), before returning, or never. */
   readonly sync?: 'deferred' | 'data' | 'none';
   /** Hard cap on remembered knock ids (ReplayWindow capacity). Default 1,000,000. */
   readonly capacity?: number;
+  /** Monotonic clock (ms) that says how long an id has been remembered. Default performance.now. */
+  readonly monotonic?: () => number;
+  /**
+   * How long a one-time sequence can be completed (its candidate steps T-1 .. T+1: three
+   * steps). A burned sequence is held that long in monotonic time. Default 90 s.
+   */
+  readonly sequenceLiveMs?: number;
 }
 
 export interface ReplayLoadStats {
@@ -51,6 +67,16 @@ export interface ReplayLoadStats {
   readonly skipped: number;
   /** Records already out of the window. */
   readonly expired: number;
+  /** The store was missing, cut short or had unreadable records (damage.ts). */
+  readonly damage?: StoreDamage;
+  /** No store and no marker: made now, for the first time. */
+  readonly firstStart?: boolean;
+}
+
+interface Burned {
+  readonly expiresAtMs: number;
+  /** Monotonic time before which it is kept whatever the wall clock says. */
+  readonly holdUntilMs: number;
 }
 
 /** Dead records in the log before `compactIfWorthIt` rewrites it (and at least the live count). */
@@ -64,8 +90,12 @@ export class ReplayStore {
   #syncing = false;
   #dirty = false;
   readonly #knocks: ReplayWindow;
-  /** burned sequence id → expiry (ms). */
-  readonly #burned = new Map<string, number>();
+  readonly #monotonic: () => number;
+  readonly #sequenceLiveMs: number;
+  /** burned sequence id → expiry (ms) and hold. */
+  readonly #burned = new Map<string, Burned>();
+  /** Completed sequences burned until at or before this are refused (`forgotten`). */
+  #sequenceFloorMs = Number.NEGATIVE_INFINITY;
   #fd: number | undefined;
   /** Records in the file now, live or dead. */
   #fileRecords = 0;
@@ -76,39 +106,81 @@ export class ReplayStore {
     this.path = join(dir, REPLAY_FILE);
     this.#sync = options.sync ?? 'deferred';
     this.#knocks = new ReplayWindow(window, options.capacity);
+    this.#monotonic = options.monotonic ?? (() => performance.now());
+    this.#sequenceLiveMs = options.sequenceLiveMs ?? 90_000;
   }
 
-  /** Open (creating the directory and file if needed), load live entries and compact. */
+  /**
+   * Open (creating the directory and file if needed), load live entries, set the floors if the
+   * store was damaged, and compact.
+   */
   static open(dir: string, window: TimeWindow, nowMs: number, options: ReplayStoreOptions = {}): ReplayStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const store = new ReplayStore(dir, window, options);
-    let text = '';
+    let text: string | undefined;
     try {
       text = readFileSync(store.path, 'latin1');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const { records, skipped } = parseRecords(text);
+    const marker = join(dir, REPLAY_MARKER);
+    const { parsed, damage, firstStart } = assessStore(text, existsSync(marker));
+    if (!existsSync(marker)) writeMarker(marker, nowMs);
+    const mono = store.#monotonic();
     let knocks = 0;
     let sequences = 0;
     let expired = 0;
     const oldest = nowMs - window.maxPastMs;
-    for (const r of records) {
-      if (r.kind === 'knock') {
-        if (r.timestampMs < oldest) expired++;
-        else {
-          store.#knocks.remember(r.id, r.timestampMs);
+    for (const r of parsed.records) {
+      if (r.kind === 'knock-floor') store.#knocks.raiseFloor(r.ms);
+      else if (r.kind === 'sequence-floor') store.#raiseSequenceFloor(r.ms);
+      else if (r.kind === 'knock') {
+        if (r.timestampMs < oldest) {
+          // Out of the window by this clock; if it is set back later, the floor still refuses it.
+          store.#knocks.raiseFloor(r.timestampMs + 1);
+          expired++;
+        } else {
+          store.#knocks.remember(r.id, r.timestampMs, mono);
           knocks++;
         }
-      } else if (r.expiresAtMs <= nowMs) expired++;
-      else {
-        store.#burned.set(r.id, Math.max(r.expiresAtMs, store.#burned.get(r.id) ?? 0));
+      } else if (r.expiresAtMs <= nowMs) {
+        store.#raiseSequenceFloor(r.expiresAtMs);
+        expired++;
+      } else {
+        const prev = store.#burned.get(r.id)?.expiresAtMs ?? 0;
+        store.#burned.set(r.id, {
+          expiresAtMs: Math.max(r.expiresAtMs, prev),
+          holdUntilMs: mono + store.#sequenceLiveMs,
+        });
         sequences++;
       }
     }
-    store.#loaded = { knocks, sequences, skipped, expired };
+    if (damage) {
+      // What the start cannot vouch for: a knock stamped before now + max future skew could
+      // have been accepted before the start; a sequence live before now could have been burned.
+      store.#knocks.raiseFloor(nowMs + window.maxFutureMs);
+      store.#raiseSequenceFloor(nowMs + store.#sequenceLiveMs - 1);
+    }
+    store.#loaded = {
+      knocks,
+      sequences,
+      skipped: parsed.skipped,
+      expired,
+      ...(damage ? { damage } : {}),
+      ...(firstStart ? { firstStart } : {}),
+    };
     store.compact(nowMs);
     return store;
+  }
+
+  /** Knocks stamped before this are refused as `forgotten` (-Infinity: none). */
+  get knockFloorMs(): number {
+    return this.#knocks.floorMs;
+  }
+
+  /** Sequences burned until at or before this are refused as `forgotten` (-Infinity: none). */
+  get sequenceFloorMs(): number {
+    return this.#sequenceFloorMs;
   }
 
   /** What `open` found in the log. */
@@ -122,35 +194,54 @@ export class ReplayStore {
 
   /** Would this knock be fresh (time window, not seen, room left)? Remembers nothing. */
   check(idHex: string, timestampMs: number, nowMs: number): ReplayVerdict {
-    return this.#knocks.check(idHex, timestampMs, nowMs);
+    return this.#knocks.check(idHex, timestampMs, nowMs, this.#monotonic());
   }
 
   /** Persist an accepted knock's id, then remember it. Throws if the write fails: grant nothing then. */
   record(idHex: string, timestampMs: number): void {
     this.#append(knockLine(idHex, timestampMs));
-    this.#knocks.remember(idHex, timestampMs);
+    this.#knocks.remember(idHex, timestampMs, this.#monotonic());
   }
 
   isBurned(sequenceId: string): boolean {
     return this.#burned.has(sequenceId);
   }
 
+  /**
+   * A completed sequence that would stay burned until `burnedUntilMs` may have been burned and
+   * forgotten (a damaged store, a clock set back after a prune): refuse it.
+   */
+  isSequenceForgotten(burnedUntilMs: number): boolean {
+    return burnedUntilMs <= this.#sequenceFloorMs;
+  }
+
   /** Persist a completed sequence's id until `expiresAtMs`, then remember it. Throws on a failed write. */
   burn(sequenceId: string, expiresAtMs: number): void {
     this.#append(sequenceLine(sequenceId, expiresAtMs));
-    this.#burned.set(sequenceId, expiresAtMs);
+    this.#burned.delete(sequenceId);
+    this.#burned.set(sequenceId, { expiresAtMs, holdUntilMs: this.#monotonic() + this.#sequenceLiveMs });
   }
 
-  /** Forget entries that can no longer work; returns how many were dropped. */
+  /**
+   * Forget entries that can no longer work: expired by the wall clock and past their
+   * monotonic hold. What is forgotten raises the floors. Returns how many were dropped.
+   */
   prune(nowMs: number): number {
-    let n = this.#knocks.prune(nowMs);
-    for (const [id, expiresAtMs] of this.#burned) {
-      if (expiresAtMs <= nowMs) {
+    const mono = this.#monotonic();
+    let n = this.#knocks.prune(nowMs, mono);
+    for (const [id, b] of this.#burned) {
+      if (b.holdUntilMs > mono) break; // insertion order is monotonic order
+      if (b.expiresAtMs <= nowMs) {
         this.#burned.delete(id);
+        this.#raiseSequenceFloor(b.expiresAtMs);
         n++;
       }
     }
     return n;
+  }
+
+  #raiseSequenceFloor(ms: number): void {
+    if (ms > this.#sequenceFloorMs) this.#sequenceFloorMs = ms;
   }
 
   /** Prune, and rewrite the log when most of it is dead. Returns true if it compacted. */
@@ -166,8 +257,12 @@ export class ReplayStore {
   compact(nowMs: number): void {
     this.prune(nowMs);
     const lines = [REPLAY_HEADER];
+    const knockFloor = this.#knocks.floorMs;
+    if (Number.isFinite(knockFloor)) lines.push(floorLine('knock-floor', knockFloor));
+    if (Number.isFinite(this.#sequenceFloorMs))
+      lines.push(floorLine('sequence-floor', this.#sequenceFloorMs));
     for (const [id, ts] of this.#knocks.entries()) lines.push(knockLine(id, ts));
-    for (const [id, exp] of this.#burned) lines.push(sequenceLine(id, exp));
+    for (const [id, b] of this.#burned) lines.push(sequenceLine(id, b.expiresAtMs));
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
@@ -211,6 +306,20 @@ export class ReplayStore {
       this.#syncing = false;
       if (this.#dirty) this.#syncSoon();
     });
+  }
+}
+
+/** The marker that says a store existed here (damage.ts); O_EXCL, so never through a symlink. */
+function writeMarker(path: string, nowMs: number): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+    writeAll(fd, `spa replay store created ${new Date(nowMs).toISOString()}\n`);
+    fsyncSync(fd);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

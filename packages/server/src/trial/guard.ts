@@ -208,25 +208,31 @@ export class TrialGuard {
 
   #settle(outcome: TrialOutcome): void {
     const ports = this.#trial!.ports;
+    if (outcome.state !== 'confirmed') for (const p of ports) this.#unguarded.add(portKey(p));
+    this.#end();
+    // The outcome is logged once the kernel has the new guard, not before: "reachable as
+    // before" must be true when the admin reads it (applying it takes a few hundred ms, more
+    // on a loaded host, and can fail and be retried).
+    void this.#apply(outcome, () => this.#logOutcome(outcome, ports));
+  }
+
+  #logOutcome(outcome: TrialOutcome, ports: readonly TrialPort[]): void {
     const log = this.#deps.log;
     if (outcome.state === 'confirmed') {
       log.info(
         { trialPorts: portList(ports), address: outcome.address, port: outcome.port },
         `trial confirmed: ${outcome.address} knocked and connected to tcp/${outcome.port}; the guard on ${portList(ports)} is now permanent`,
       );
-    } else {
-      for (const p of ports) this.#unguarded.add(portKey(p));
-      const why =
-        outcome.reason === 'no-knock'
-          ? 'no knock was accepted for a trial port in time.'
-          : `a knock was accepted (${outcome.granted.join(', ')}) but no new connection from that address reached a trial port in time: does the host's own firewall let it through?`;
-      log.error(
-        { trialPorts: portList(ports), reason: outcome.reason, granted: outcome.granted },
-        `TRIAL NOT CONFIRMED: removed the guard from ${portList(ports)}; these ports are reachable as before spa-server ran, and spa-server keeps running. Why: ${why} Fix that, then try again with spa-server reload --trial 2m`,
-      );
+      return;
     }
-    this.#end();
-    void this.#apply();
+    const why =
+      outcome.reason === 'no-knock'
+        ? 'no knock was accepted for a trial port in time.'
+        : `a knock was accepted (${outcome.granted.join(', ')}) but no new connection from that address reached a trial port in time: does the host's own firewall let it through?`;
+    log.error(
+      { trialPorts: portList(ports), reason: outcome.reason, granted: outcome.granted },
+      `TRIAL NOT CONFIRMED: removed the guard from ${portList(ports)}; these ports are reachable as before spa-server ran, and spa-server keeps running. Why: ${why} Fix that, then try again with spa-server reload --trial 2m`,
+    );
   }
 
   #end(): void {
@@ -235,24 +241,34 @@ export class TrialGuard {
     this.#deps.onTermChange();
   }
 
-  /** Re-apply the guard after a trial's outcome; retried (bounded) if the firewall fails. */
-  #apply(attempt = 1): Promise<void> {
+  /**
+   * Re-apply the guard after a trial's outcome, then `applied()` (which logs the outcome);
+   * retried (bounded) if the firewall fails. Each failure names the outcome it could not apply.
+   */
+  #apply(outcome: TrialOutcome, applied: () => void, attempt = 1): Promise<void> {
     return this.#deps.serial(async () => {
-      if (this.#deps.stopping()) return;
       const log = this.#deps.log;
+      const trialOutcome = outcome.state === 'confirmed' ? 'confirmed' : `not confirmed (${outcome.reason})`;
+      if (this.#deps.stopping()) {
+        log.warn({ trialOutcome }, 'trial settled while spa-server stops: the guard is left as on_stop says');
+        return;
+      }
       try {
         await this.#deps.firewall.start(this.guard(this.#deps.configured()));
-        if (attempt > 1) log.info({ attempt }, 'guard applied');
       } catch (err) {
         const last = attempt >= GUARD_ATTEMPTS;
         log.error(
-          { err, attempt },
+          { err, attempt, trialOutcome },
           last
             ? 'the guard could not be updated after a trial; giving up (check the firewall, then restart spa-server)'
             : 'the guard could not be updated after a trial; retrying',
         );
-        if (!last) this.#retry = setTimeout(() => void this.#apply(attempt + 1), GUARD_RETRY_MS);
+        if (!last)
+          this.#retry = setTimeout(() => void this.#apply(outcome, applied, attempt + 1), GUARD_RETRY_MS);
+        return;
       }
+      if (attempt > 1) log.info({ attempt }, 'guard applied');
+      applied();
     });
   }
 }

@@ -7,11 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readableCopy } from './_readable-copy.js';
 
 const isRoot = process.getuid?.() === 0;
 const inCI = process.env.CI === 'true';
 const NS = `spa-cap-${process.pid}-${randomBytes(3).toString('hex')}`;
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), '_pcap-child.js');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CHILD = join(HERE, '_pcap-child.js');
+/** packages/server, seen from dist/test/capture. */
+const PACKAGE_DIR = join(HERE, '..', '..', '..');
 
 interface Seen {
   family: number;
@@ -44,12 +48,13 @@ function needsNamespace(t: { skip(msg: string): void }): boolean {
   return false;
 }
 
-function run(scenario: string, asUser?: number): Report {
-  const drop =
-    asUser === undefined ? [] : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups'];
+const dropTo = (user: number) => ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--clear-groups'];
+
+function run(scenario: string, asUser?: number, child = CHILD): Report {
+  const drop = asUser === undefined ? [] : dropTo(asUser);
   const r = spawnSync(
     'ip',
-    ['netns', 'exec', NS, ...drop, process.execPath, '--expose-gc', CHILD, scenario],
+    ['netns', 'exec', NS, ...drop, process.execPath, '--expose-gc', child, scenario],
     {
       encoding: 'utf8',
       timeout: 30_000,
@@ -205,7 +210,23 @@ describe('PcapSource on real interfaces (network namespace)', () => {
       t.skip('SKIPPED LOUDLY: setpriv (util-linux) not installed');
       return;
     }
-    const r = run('noperm', 65534); // nobody
+    const nobody = 65534;
+    // The user must be able to run node itself; the checkout it may not reach (a clone under a
+    // 0700 folder), so the child runs from a copy anyone can read.
+    const node = spawnSync(dropTo(nobody)[0]!, [...dropTo(nobody).slice(1), process.execPath, '--version']);
+    if (node.status !== 0) {
+      const why = `user ${nobody} cannot run ${process.execPath}`;
+      if (inCI) assert.fail(`${why} (CI=true, not skipping)`);
+      t.skip(`SKIPPED LOUDLY: ${why}`);
+      return;
+    }
+    const copy = readableCopy(PACKAGE_DIR, 'dist/test/capture/_pcap-child.js');
+    let r: Report;
+    try {
+      r = run('noperm', nobody, copy.child);
+    } finally {
+      copy.remove();
+    }
     const [e] = r.errors as Array<{ typed: boolean; code: string; message: string; hint: string }>;
     assert.ok(e, 'start() should have thrown');
     assert.equal(e.typed, true);

@@ -59,7 +59,7 @@ async function start(
       source,
       firewall,
       signals,
-      clock: { now: () => NOW },
+      clock: { now: () => NOW, monotonic: () => 0 },
       loadConfig: () => {
         if (running.next instanceof Error) throw running.next;
         return running.next;

@@ -62,6 +62,8 @@ export interface RigOptions {
   readonly maxSequenceSources?: number;
   /** K of the capture filter horizon (default FILTER_HORIZON_STEPS). */
   readonly filterHorizonSteps?: number;
+  /** The pipeline's monotonic clock (ms); default performance.now. */
+  readonly monotonic?: () => number;
   /** Signature checks per client (default DEFAULT_SIGNATURE_BUDGET). */
   readonly signatureBudget?: { burst: number; ratePerSecond: number };
 }
@@ -82,6 +84,7 @@ export function rig(o: RigOptions = {}): Rig {
     onFilter: (f) => filters.push(f),
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
     ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
+    ...(o.monotonic ? { monotonic: o.monotonic } : {}),
     ...(o.signatureBudget ? { signatureBudget: o.signatureBudget } : {}),
   });
   return { fixture, pipeline, firewall, store, log, filters };

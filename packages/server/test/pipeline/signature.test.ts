@@ -12,10 +12,14 @@ import { granted, NOW, rig } from './_harness.js';
 const alice = testSshKey('ssh-ed25519');
 const thief = testSshKey('ssh-ed25519');
 
+/** The pipeline's monotonic clock (the signature budget's), moved by hand. */
+let mono = 0;
+
 function twoFactorRig(
   opts: { requireSshKey?: boolean; budget?: { burst: number; ratePerSecond: number } } = {},
 ) {
   return rig({
+    monotonic: () => mono,
     fixture: {
       clients: [
         { name: 'alice', services: ['ssh'], sshKey: alice.key },
@@ -78,6 +82,7 @@ describe('KnockPipeline: two-factor knocks', () => {
     assert.equal(r.pipeline.counters.get('signature'), 5);
     assert.equal(r.pipeline.counters.get('signature-budget'), 35);
     // one second later, two more checks
+    mono += 1000;
     for (let i = 0; i < 10; i++)
       r.pipeline.handle(f.udp(f.knock('alice', NOW + 1000, { sign: thief.sign }), NOW + 1000), NOW + 1000);
     assert.equal(r.pipeline.counters.get('signature'), 7);
@@ -85,6 +90,19 @@ describe('KnockPipeline: two-factor knocks', () => {
     r.pipeline.handle(f.udp(f.knock('bob', NOW + 1000), NOW + 1000), NOW + 1000);
     await r.pipeline.idle();
     assert.equal(granted(r.firewall).length, 1);
+  });
+
+  it('a wall clock set back does not stop the budget refilling (it runs on the monotonic clock)', () => {
+    const r = twoFactorRig({ budget: { burst: 1, ratePerSecond: 1 } });
+    const f = r.fixture;
+    r.pipeline.handle(f.udp(f.knock('alice', NOW, { sign: thief.sign }), NOW), NOW);
+    assert.equal(r.pipeline.counters.get('signature'), 1);
+    // The wall clock goes back 20 s while 2 s pass: the budget has refilled.
+    mono += 2000;
+    const back = NOW - 20_000;
+    r.pipeline.handle(f.udp(f.knock('alice', back, { sign: thief.sign }), back), back);
+    assert.equal(r.pipeline.counters.get('signature'), 2);
+    assert.equal(r.pipeline.counters.get('signature-budget') ?? 0, 0);
   });
 
   it('require_ssh_key: a client without a key opens nothing; a signed client still opens', async () => {

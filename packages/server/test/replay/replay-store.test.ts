@@ -102,12 +102,19 @@ describe('ReplayStore', () => {
     assert.equal(s.loaded.skipped, 5);
     assert.equal(s.check(id(5), NOW, NOW), 'replay');
     assert.equal(s.check(id(8), NOW, NOW), 'replay');
-    assert.equal(s.check(id(9), NOW, NOW), 'ok');
+    // Damaged: a knock stamped before now + max future skew may have been lost (id 9 was cut).
+    assert.equal(s.loaded.damage, 'truncated');
+    assert.equal(s.check(id(9), NOW, NOW), 'forgotten');
+    assert.equal(s.check(id(9), NOW + W.maxFutureMs, NOW + 1), 'ok');
     // Compacted at open: only whole records remain, and new appends start on a fresh line.
     s.record(id(10), NOW);
     const parsed = parseRecords(readFileSync(file, 'latin1'));
     assert.equal(parsed.skipped, 0);
-    assert.equal(parsed.records.length, 4);
+    assert.deepEqual(
+      parsed.records.map((r) => r.kind),
+      ['knock-floor', 'sequence-floor', 'knock', 'knock', 'sequence', 'knock'],
+      'the floors are kept too',
+    );
     s.close();
   });
 
@@ -124,14 +131,21 @@ describe('ReplayStore', () => {
 
   it('compacts when most of the log is dead', () => {
     const dir = stateDir();
-    const s = ReplayStore.open(dir, W, NOW, { sync: 'none' });
+    let mono = 0;
+    const s = ReplayStore.open(dir, W, NOW, { sync: 'none', monotonic: () => mono });
     for (let i = 0; i < 1100; i++) s.record(id(1000 + i), NOW);
     assert.equal(s.compactIfWorthIt(NOW), false, 'all live: nothing to gain');
+    mono = 40_000;
+    assert.equal(s.compactIfWorthIt(NOW + 40_000), false, 'out of the window, but held (monotonic)');
+    mono = 60_000;
     s.record(id(5000), NOW + 40_000);
     assert.equal(s.compactIfWorthIt(NOW + 40_000), true);
     assert.equal(s.size, 1);
     const parsed = parseRecords(readFileSync(join(dir, REPLAY_FILE), 'latin1'));
-    assert.equal(parsed.records.length, 1);
+    assert.deepEqual(
+      parsed.records.map((r) => r.kind),
+      ['knock-floor', 'knock'],
+    );
     s.close();
   });
 

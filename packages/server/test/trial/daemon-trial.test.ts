@@ -9,7 +9,7 @@ import type { CapturedPacket } from '../../src/capture/frame.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { runDaemon } from '../../src/daemon/run.js';
-import type { GuardedPort } from '../../src/firewall/firewall.js';
+import { FirewallError, type GuardedPort } from '../../src/firewall/firewall.js';
 import { formatTrialRequest, TRIAL_REQUEST_FILE } from '../../src/trial/request-file.js';
 import { TRIAL_KERNEL_MARGIN_SECONDS, TRIAL_TICK_MS, TrialError } from '../../src/trial/trial.js';
 import { memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
@@ -53,7 +53,13 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
   const options = {
     configPath: fixture.config.path,
     logger: log.logger,
-    deps: { source, firewall, signals, clock: { now: () => clock.now }, loadConfig: () => r.next },
+    deps: {
+      source,
+      firewall,
+      signals,
+      clock: { now: () => clock.now, monotonic: () => clock.now },
+      loadConfig: () => r.next,
+    },
     onReady,
     ...(trialSeconds !== undefined ? { trialSeconds } : {}),
   };
@@ -147,6 +153,27 @@ describe('daemon: run --trial', () => {
         .at(-1)
         ?.every((p) => p.trialSeconds === 30 + TRIAL_KERNEL_MARGIN_SECONDS),
     );
+  });
+
+  it('the rollback is logged only once the firewall applied it: a failed apply says so and is retried', async () => {
+    const r = await start(5);
+    r.firewall.failNext('start', new FirewallError('firewall-failed', 'boom'));
+    r.clock.now += 5000;
+    await sleep(TRIAL_TICK_MS * 2 + 50);
+    await r.daemon.settled();
+    assert.equal(r.daemon.trial?.state, 'rolled-back');
+    const notConfirmed = () => r.log.records().findIndex((l) => /^TRIAL NOT CONFIRMED/.test(String(l.msg)));
+    assert.equal(notConfirmed(), -1, 'no "removed the guard" while the guard is still up');
+    const failed = r.log
+      .records()
+      .find((l) => /could not be updated after a trial; retrying/.test(String(l.msg)));
+    assert.equal(failed?.trialOutcome, 'not confirmed (no-knock)');
+    // The retry (GUARD_RETRY_MS later) applies it; only then the rollback is announced.
+    const deadline = Date.now() + 5000;
+    while (notConfirmed() < 0 && Date.now() < deadline) await sleep(50);
+    assert.deepEqual(starts(r.firewall).at(-1), []);
+    const applied = r.log.records().findIndex((l) => l.msg === 'guard applied');
+    assert.ok(applied >= 0 && notConfirmed() > applied, 'announced after the guard was applied');
   });
 
   it('a knock without a new connection: reason no-connection, naming the address', async () => {

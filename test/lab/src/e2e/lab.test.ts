@@ -265,7 +265,10 @@ function childLab(how: 'exit' | 'throw' | 'SIGTERM' | 'SIGINT') {
     import { startLab } from ${JSON.stringify(LAB_INDEX)};
     const lab = await startLab({ cleanLeftovers: false });
     const p = lab.spawn('server', ['sleep', '30']);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait (bounded) until ip netns exec has become sleep: the cleanup must meet the real process.
+    const { readFileSync } = await import('node:fs');
+    const execd = () => { try { return readFileSync('/proc/' + p.pid + '/cmdline', 'utf8').startsWith('sleep'); } catch { return false; } };
+    for (const until = Date.now() + 5000; !execd() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
     console.log(JSON.stringify({ namespaces: lab.namespaces, pid: p.pid }));
     if (${JSON.stringify(how)} === 'exit') process.exit(3);
     if (${JSON.stringify(how)} === 'throw') throw new Error('boom');

@@ -38,6 +38,8 @@ async function sendSequence(agent: Agent, address: string, knocks: Knock[]): Pro
     assert.equal(k.protocol, 'tcp');
     const r = await agent.connect(address, k.port, 300);
     assert.equal(r.ok, false, `nothing listens on knock port ${k.port}`);
+    // Pacing between knocks, as a person or a script would send them; no state is asserted here
+    // (each connect already ended with the host's RST, so the SYN is on the wire in order).
     await sleep(50);
   }
 }
@@ -93,6 +95,10 @@ describe('one-time knock sequences', () => {
     await sendSequence(client, server.ipv4, sent);
     await sendSequence(attacker, server.ipv4, sent);
     await waitForCount(lab, 'sequence-burned', burned0 + 2);
+    // A negative check, so a short quiet period is kept on purpose: the counter moves at each
+    // replay's first knock, and no counter marks the three after it, so nothing observable says
+    // "all handled"; a grant from them would show in the log, and in the kernel set checked
+    // below after the closed probes (>= 0.8 s later).
     await sleep(300);
     assert.deepEqual(grantsAfter(lab, mark), [], 'no grant for a replayed sequence');
     assert.equal(await reaches(client, server.ipv4, 22, CLOSED_PROBE_MS), false, 'client: replay refused');
@@ -116,6 +122,8 @@ describe('one-time knock sequences', () => {
     await sendSequence(client, server.ipv4, [web[0]!, web[1]!, web[2]!, wrong]);
     await sendSequence(client, server.ipv4, [web[0]!, web[1]!, wrong, web[3]!]);
     await waitForCount(lab, 'sequence-reset-wrong-port', resets0 + 2);
+    // A negative check (as above): the second sequence's last knock follows its reset and moves
+    // no counter; the closed probe below is the kernel-side check.
     await sleep(300);
     assert.deepEqual(grantsAfter(lab, mark), [], 'no grant for a wrong-port sequence');
     assert.equal(await reaches(client, server.ipv4, 80, CLOSED_PROBE_MS), false, 'web stays closed');

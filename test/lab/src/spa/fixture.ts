@@ -106,9 +106,20 @@ export class SpaLab {
     return uri;
   }
 
-  /** Start `spa-server run [ARGS]` (e.g. ['--trial', '5s']) and wait for its `listening` line. */
-  async startServer(timeoutMs = 15_000, args: string[] = []): Promise<LabProcess> {
-    const proc = this.lab.spawn('server', ['node', SERVER_BIN, 'run', ...args, '--config', this.configPath]);
+  /**
+   * Start `spa-server run [ARGS]` (e.g. ['--trial', '5s']) and wait for its `listening` line.
+   * `node`: arguments for node itself (e.g. a preloaded clock shim) and the environment.
+   */
+  async startServer(
+    timeoutMs = 15_000,
+    args: string[] = [],
+    node: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<LabProcess> {
+    const proc = this.lab.spawn(
+      'server',
+      ['node', ...(node.args ?? []), SERVER_BIN, 'run', ...args, '--config', this.configPath],
+      node.env ? { env: node.env } : {},
+    );
     this.server = proc;
     await proc.waitForLine(/"msg":"listening"/, timeoutMs);
     return proc;
