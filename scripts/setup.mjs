@@ -145,6 +145,10 @@ function build(pnpm) {
   // spa-client as one module: it starts before every ssh, so load time matters.
   const b = run(process.execPath, [join(root, 'packages/client/scripts/bundle.mjs')], { cwd: root });
   if (b.status !== 0) fail('bundling spa-client failed', 'see the esbuild output above');
+  // The systemd notification addon (packages/server/native/sd_notify.c): a few lines of C.
+  const n = run(process.execPath, [join(root, 'packages/server/native/build.mjs')], { cwd: root });
+  if (n.status !== 0)
+    fail('building packages/server/native/sd_notify.node failed', 'needs cc (gcc) and Node headers');
 }
 
 checkNode();

@@ -1,7 +1,9 @@
-// IPv6 address text for the frame parser, per RFC 5952, from 16 bytes at an offset the caller
-// has already bounds-checked; table lookups and concatenation only (it runs per captured packet).
-// IPv4 text is shared's formatIpv4. Unlike shared's formatIpv6, an IPv4-mapped address stays in
-// hex here (::ffff:c000:201), the form the firewall's checks refuse.
+/**
+ * IPv6 address text for the frame parser, per RFC 5952, from 16 bytes at an offset the caller
+ * has already bounds-checked; table lookups and concatenation only (it runs per captured packet).
+ * IPv4 text is shared's formatIpv4. Unlike shared's formatIpv6, an IPv4-mapped address stays in
+ * hex here (::ffff:c000:201), the form the firewall's checks refuse.
+ */
 
 // Hex digits without leading zeros (HEX_SHORT) and zero-padded to two (HEX_PAIR), per byte value.
 const HEX_SHORT: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16));

@@ -1,30 +1,32 @@
-// Pure builder of the libpcap filter expression (pcap-filter(7)) the kernel runs before any
-// packet reaches JavaScript. It is port-based only: which destination addresses count is the
-// daemon's decision, not the filter's.
-//
-// Shape, for SPA ports a, b, c and a knock-sequence range lo-hi over both protocols:
-//   (udp and dst port (a or b or c))
-//   or (tcp and dst portrange lo-hi and ((ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn)
-//                                   or (ip6 and ip6[53] & 0x17 == 0x02)))
-//   or (udp and dst portrange lo-hi)
-//   or (outbound and tcp and src port (22 or 80) and ((ip and tcp[tcpflags] & (…) == (tcp-syn|tcp-ack))
-//                                                 or (ip6 and ip6[53] & 0x17 == 0x12)))
-//
-// The last term exists only while a trial guard waits for its confirmation (daemon/trial.ts):
-// the host's own SYN+ACKs leaving from the trial ports, i.e. a new connection that got through
-// every firewall table to the service. `outbound` is the kernel's packet type (Linux, live
-// capture, every link type), so a SYN+ACK forged towards this host cannot confirm a trial.
-//
-// IPv6 notes (libpcap 1.10):
-// - `tcp[...]` only ever matches IPv4 ("expression rejects all packets" for `ip6 and tcp[13]...`),
-//   so IPv6 SYNs are tested by absolute offset: 40-byte fixed header + 13 = ip6[53], the TCP flags.
-//   The mask 0x17 = FIN|SYN|RST|ACK, the same rule as the frame parser (a bare SYN).
-// - `udp`, `tcp` and `dst port` match IPv6 only when the transport header follows the fixed header
-//   directly (Next Header 17 or 6), which is also exactly when ip6[53] is the TCP flags byte. IPv6
-//   packets with extension headers are therefore not captured at all; clients do not send them, and
-//   accepting them would mean passing every such packet to userland. The parser still handles them.
-// - VLAN: on Linux the kernel strips 802.1Q tags before the socket filter runs, so no `vlan` needed.
-// - IPv4 non-first fragments never match `dst port`; first fragments (MF set) are rejected by the parser.
+/**
+ * Pure builder of the libpcap filter expression (pcap-filter(7)) the kernel runs before any
+ * packet reaches JavaScript. It is port-based only: which destination addresses count is the
+ * daemon's decision, not the filter's.
+ *
+ * Shape, for SPA ports a, b, c and a knock-sequence range lo-hi over both protocols:
+ *   (udp and dst port (a or b or c))
+ *   or (tcp and dst portrange lo-hi and ((ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn)
+ *                                   or (ip6 and ip6[53] & 0x17 == 0x02)))
+ *   or (udp and dst portrange lo-hi)
+ *   or (outbound and tcp and src port (22 or 80) and ((ip and tcp[tcpflags] & (…) == (tcp-syn|tcp-ack))
+ *                                                 or (ip6 and ip6[53] & 0x17 == 0x12)))
+ *
+ * The last term exists only while a trial guard waits for its confirmation (trial/):
+ * the host's own SYN+ACKs leaving from the trial ports, i.e. a new connection that got through
+ * every firewall table to the service. `outbound` is the kernel's packet type (Linux, live
+ * capture, every link type), so a SYN+ACK forged towards this host cannot confirm a trial.
+ *
+ * IPv6 notes (libpcap 1.10):
+ * - `tcp[...]` only ever matches IPv4 ("expression rejects all packets" for `ip6 and tcp[13]...`),
+ *   so IPv6 SYNs are tested by absolute offset: 40-byte fixed header + 13 = ip6[53], the TCP flags.
+ *   The mask 0x17 = FIN|SYN|RST|ACK, the same rule as the frame parser (a bare SYN).
+ * - `udp`, `tcp` and `dst port` match IPv6 only when the transport header follows the fixed header
+ *   directly (Next Header 17 or 6), which is also exactly when ip6[53] is the TCP flags byte. IPv6
+ *   packets with extension headers are therefore not captured at all; clients do not send them, and
+ *   accepting them would mean passing every such packet to userland. The parser still handles them.
+ * - VLAN: on Linux the kernel strips 802.1Q tags before the socket filter runs, so no `vlan` needed.
+ * - IPv4 non-first fragments never match `dst port`; first fragments (MF set) are rejected by the parser.
+ */
 
 import { CaptureError } from './errors.js';
 

@@ -1,5 +1,7 @@
-// Typed errors of the capture layer: configuration, environment and programming errors only.
-// Attacker bytes never produce one of these (the parser returns `{ ok: false, reason }`).
+/**
+ * Typed errors of the capture layer: configuration, environment and programming errors only.
+ * Attacker bytes never produce one of these (the parser returns `{ ok: false, reason }`).
+ */
 import { SpaError } from '@spa/shared';
 
 export type CaptureErrorCode =

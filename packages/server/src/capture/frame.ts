@@ -1,27 +1,28 @@
-// Pure, bounds-checked parser of one captured frame: link header → IPv4/IPv6 → UDP, TCP SYN, or
-// TCP SYN+ACK (the server's answer to a new connection, seen leaving during a trial guard).
-// Attacker bytes come in; a typed result goes out. It never throws, reads no byte past
-// `frame.length`, loops a bounded number of times, and allocates only for accepted packets: the
-// result, the address strings and a copy of the UDP payload (cap reuses its buffer for every
-// packet). Rejects return shared frozen results. Measured on the shared 2-core dev machine
-// (busy): ~0.3-0.8 µs per accepted 120-byte UDP frame, ~0.1 µs per reject.
-//
-// Reject codes, in the order the checks run (cheapest first):
-//   truncated   the frame ends before a fixed header or before the length a header declares
-//               (cut capture, or a lying IPv4 total length / IPv6 payload length)
-//   link        unknown link type, unknown NULL address family, or an outgoing packet on `any`
-//               that is not a TCP SYN+ACK
-//   ethertype   neither IPv4 nor IPv6 (after at most two VLAN tags)
-//   ip-version  the IP version nibble disagrees with the link layer (or is neither 4 nor 6)
-//   ip-header   IPv4 IHL < 5 or total length < IHL; IPv6 extension header past the payload,
-//               hop-by-hop not first, or a chain longer than MAX_IPV6_EXT_HEADERS
-//   fragment    IPv4 MF set or offset ≠ 0; IPv6 Fragment header (44), even an atomic one
-//   ip-protocol the transport is neither UDP nor TCP (ESP 50 and No Next Header 59 included)
-//   udp-length  UDP header cut by the IP payload, or length field < 8 or > IP payload
-//   tcp-header  TCP header cut by the IP payload, or data offset < 5 or past the IP payload
-//   tcp-not-syn TCP flags are neither a bare SYN nor a bare SYN+ACK (RST and FIN clear)
-// Not checked: IPv4 header checksum and UDP/TCP checksums (SPA packets carry their own MAC;
-// a knock SYN with a bad checksum is still a knock), TCP options.
+/**
+ * Pure, bounds-checked parser of one captured frame: link header → IPv4/IPv6 → UDP, TCP SYN, or
+ * TCP SYN+ACK (the server's answer to a new connection, seen leaving during a trial guard).
+ * Attacker bytes come in; a typed result goes out. It never throws, reads no byte past
+ * `frame.length`, loops a bounded number of times, and allocates only for accepted packets: the
+ * result, the address strings and a copy of the UDP payload (cap reuses its buffer for every
+ * packet). Rejects return shared frozen results (costs: docs/capture.md).
+ *
+ * Reject codes, in the order the checks run (cheapest first):
+ *   truncated   the frame ends before a fixed header or before the length a header declares
+ *               (cut capture, or a lying IPv4 total length / IPv6 payload length)
+ *   link        unknown link type, unknown NULL address family, or an outgoing packet on `any`
+ *               that is not a TCP SYN+ACK
+ *   ethertype   neither IPv4 nor IPv6 (after at most two VLAN tags)
+ *   ip-version  the IP version nibble disagrees with the link layer (or is neither 4 nor 6)
+ *   ip-header   IPv4 IHL < 5 or total length < IHL; IPv6 extension header past the payload,
+ *               hop-by-hop not first, or a chain longer than MAX_IPV6_EXT_HEADERS
+ *   fragment    IPv4 MF set or offset ≠ 0; IPv6 Fragment header (44), even an atomic one
+ *   ip-protocol the transport is neither UDP nor TCP (ESP 50 and No Next Header 59 included)
+ *   udp-length  UDP header cut by the IP payload, or length field < 8 or > IP payload
+ *   tcp-header  TCP header cut by the IP payload, or data offset < 5 or past the IP payload
+ *   tcp-not-syn TCP flags are neither a bare SYN nor a bare SYN+ACK (RST and FIN clear)
+ * Not checked: IPv4 header checksum and UDP/TCP checksums (SPA packets carry their own MAC;
+ * a knock SYN with a bad checksum is still a knock), TCP options.
+ */
 
 import { formatIpv4 } from '@spa/shared';
 import { ipv6Text } from './address-text.js';
@@ -41,7 +42,7 @@ export interface CapturedPacket {
   /**
    * TCP SYN+ACK: a host answering a new connection (false for a bare SYN and for UDP). The
    * daemon captures these only leaving from trial ports (bpf.ts) and never hands them to the
-   * knock paths (daemon/trial.ts). The parser always sets it; hand-built packets may omit it.
+   * knock paths (trial/). The parser always sets it; hand-built packets may omit it.
    */
   synAck?: boolean;
 }

@@ -1,6 +1,8 @@
-// While PcapSource switches filters, the old and new handles of one interface are both open for
-// a short overlap, so a frame matching both filters is captured twice. This remembers the packets
-// delivered during the overlap and recognises the second copy from another handle.
+/**
+ * While PcapSource switches filters, the old and new handles of one interface are both open for
+ * a short overlap, so a frame matching both filters is captured twice. This remembers the packets
+ * delivered during the overlap and recognises the second copy from another handle.
+ */
 
 import type { CapturedPacket } from './frame.js';
 

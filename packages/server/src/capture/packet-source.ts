@@ -1,5 +1,7 @@
-// The one interface the daemon codes against for incoming packets. The real implementation is
-// PcapSource (libpcap via `cap`); FakePacketSource feeds unit tests without root.
+/**
+ * The one interface the daemon codes against for incoming packets. The real implementation is
+ * PcapSource (libpcap via `cap`); FakePacketSource feeds unit tests without root.
+ */
 
 import type { CapturedPacket, FrameReject } from './frame.js';
 

@@ -1,45 +1,28 @@
-// PacketSource on libpcap through `cap` 0.2.1: one handle per interface, frames parsed by our own
-// parser (cap's decoders read past short packets and loop forever on IPv6 ESP).
-//
-// Facts from cap's src/binding.cc that shape this file:
-// - open(device, filter, bufSize, buffer) does create → snaplen 65535 → promisc → buffer size →
-//   timeout 1000 ms → immediate mode (only if dlopen("libpcap.so") works, i.e. libpcap0.8-dev is
-//   installed) → activate → nonblock → compile + setfilter. There is no separate setFilter (and
-//   no setMinBytes outside Windows), and re-opening a Cap object leaves it marked closing, so a
-//   filter change needs a new Cap object: open the new handle, then retire the old one.
-// - One buffer receives every frame and 'packet' (nbytes, truncated) fires synchronously from
-//   inside the dispatch loop, so frames are parsed (and the UDP payload copied) right there.
-// - If open() throws, close() on that object segfaults (uv_poll_stop on an uninitialised handle)
-//   and garbage-collecting it aborts. Collecting a *successfully closed* Cap can crash too: its
-//   destructor (~Pcap → Nan::AsyncResource → node::EmitAsyncDestroy) runs inside a V8 weak
-//   callback and segfaulted in our namespace test (gdb: AsyncWrap::EmitDestroy ← ~Pcap ←
-//   InvokeFirstPassWeakCallbacks). So every Cap object ever created is kept referenced for the
-//   life of the process (`retainedCaps`); a closed one costs ~35 B of JS heap plus its native struct
-//   (measured: RSS grows ~1.4 kB per open+close whether or not the object is kept, i.e. mostly
-//   libpcap/malloc). Buffers of closed handles are released; a failed handle keeps its buffer.
-// - open() takes ~16 ms and close() ~29 ms (packet socket setup, synchronize_net on release),
-//   both blocking the event loop; a filter switch therefore costs ~45 ms per interface.
-// - On readable, the native side calls pcap_dispatch until the ring is empty: a flood that
-//   arrives faster than we drain it never yields to the event loop (upstream issue #95).
-//   Measured with test/capture/_flood-measure.ts: a veth pair in a namespace, one process blasting
-//   135-185 k frames/s at the filtered UDP port (pcap_sendpacket), a busy-wait per packet standing
-//   in for verification; "burst" = longest time handling frames without the loop turning, "gap" =
-//   worst lateness of a 10 ms timer. 2 shared cores (load 3-4; gaps beyond the burst are the
-//   scheduler), so read these as orders of magnitude:
-//     handler cost   no shedding: burst / gap       shedding (2000 packets or 25 ms): burst / gap
-//     ~0 µs          42 ms / 164 ms                 17 ms / 73 ms (nothing shed)
-//     5 µs           160 ms / 164 ms                29 ms / 33 ms (4.4 k of 184 k shed)
-//     20 µs          162 ms / 166 ms; at load 8:    29 ms / 88 ms (1.7 k shed)
-//                    290 ms - 1.5 s
-//   So a flood that outruns the handler does starve timers and I/O. Hence a per-turn budget:
-//   after `maxPacketsPerTurn` packets or `maxTurnMs` in one event-loop turn, the rest of the
-//   burst is dropped unparsed and reported as 'overload' until setImmediate marks the next turn.
-//   A shed frame skips parsing and the handler (only cap's copy and callback remain), so the
-//   ring drains and the loop turns.
-// - cap fixes snaplen at 65535, so every ring slot is ~64 KiB (veth with offloads) or ~128 KiB
-//   (`lo`, 64 KiB MTU): measured, a 10 MiB ring held 160 frames on veth and 80 on `lo` when the
-//   loop was busy. Frames beyond that are dropped by the kernel until the loop reads the ring.
-
+/**
+ * PacketSource on libpcap through `cap` 0.2.1: one handle per interface, frames parsed by our
+ * own parser (cap's decoders read past short packets and loop forever on IPv6 ESP). What cap's
+ * src/binding.cc does shapes this file; the measurements behind it are in docs/capture.md.
+ * - There is no separate setFilter, and re-opening a Cap object leaves it marked closing, so a
+ *   filter change needs a new Cap object: open the new handle, then retire the old one. Both
+ *   open() and close() block the event loop, so filter switches are rationed
+ *   (pipeline/filter-horizon.ts).
+ * - Immediate mode works only if dlopen("libpcap.so") does, i.e. libpcap0.8-dev is installed.
+ * - One buffer receives every frame and 'packet' (nbytes, truncated) fires synchronously from
+ *   inside the dispatch loop, so frames are parsed (and the UDP payload copied) right there.
+ * - If open() throws, close() on that object segfaults and garbage-collecting it aborts; and
+ *   collecting even a successfully closed Cap crashed in its destructor (a V8 weak callback).
+ *   So every Cap object ever created stays referenced for the life of the process
+ *   (`retainedCaps`). Buffers of closed handles are released; a failed handle keeps its buffer.
+ * - On readable, the native side calls pcap_dispatch until the ring is empty, so a flood that
+ *   arrives faster than it is drained never yields to the event loop (upstream issue #95), and
+ *   starves timers and I/O. Hence a per-turn budget: after `maxPacketsPerTurn` packets or
+ *   `maxTurnMs` in one event-loop turn, the rest of the burst is dropped unparsed and reported
+ *   as 'overload' until setImmediate marks the next turn. A shed frame skips parsing and the
+ *   handler (only cap's copy and callback remain), so the ring drains and the loop turns.
+ * - cap fixes snaplen at 65535, so every ring slot is 64 KiB or more and a ring holds far fewer
+ *   frames than its size suggests; frames beyond that are dropped by the kernel until the loop
+ *   reads the ring.
+ */
 import { createRequire } from 'node:module';
 import { CaptureError } from './errors.js';
 import { type LinkType, parseFrame } from './frame.js';

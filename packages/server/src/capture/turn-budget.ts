@@ -1,8 +1,10 @@
-// Per event-loop-turn budget for packet handling. cap's native side reads the ring until it is
-// empty without returning to the event loop, so under a flood timers and I/O starve (see the
-// measurements in pcap-source.ts). The budget admits packets until a turn has handled
-// `maxPackets` of them or spent `maxMs`; the rest of that turn's burst is shed, cheaply, until
-// the scheduled callback (setImmediate: the check phase, after the poll phase) starts a new turn.
+/**
+ * Per event-loop-turn budget for packet handling. cap's native side reads the ring until it is
+ * empty without returning to the event loop, so under a flood timers and I/O starve (see the
+ * measurements in pcap-source.ts). The budget admits packets until a turn has handled
+ * `maxPackets` of them or spent `maxMs`; the rest of that turn's burst is shed, cheaply, until
+ * the scheduled callback (setImmediate: the check phase, after the poll phase) starts a new turn.
+ */
 
 export interface TurnBudgetOptions {
   /** Packets admitted per turn. */

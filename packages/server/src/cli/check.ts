@@ -2,7 +2,7 @@
  * `spa-server check`: is this config valid and can this machine run it? One `ok`/`warn`/`FAIL`
  * line per check, with how to fix each failure or warning. Exit 0 if all pass (warnings
  * included), 2 if the config itself cannot be loaded, 1 if the environment has problems.
- * Warnings are lockout risks (_probes.ts): no out-of-band access noted, a service fewer than
+ * Warnings are lockout risks (probes.ts): no out-of-band access noted, a service fewer than
  * two usable clients can open, on_stop = "remove".
  */
 import { ConfigError, loadConfig } from '../config/index.js';

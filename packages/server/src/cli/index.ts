@@ -1,7 +1,7 @@
 /**
  * `spa-server` command line: declares the commands and hands each one its parsed options.
- * The work is in commands/<name>.ts; errors become messages and exit codes in one place
- * (commands/_errors.ts): 0 ok, 1 runtime failure, 2 configuration error, 64 usage error.
+ * The work is in one file per command (cli/<name>.ts); errors become messages and exit codes in one place
+ * (cli/errors.ts): 0 ok, 1 runtime failure, 2 configuration error, 64 usage error.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, FIREWALL_BACKENDS } from '../config/index.js';

@@ -9,6 +9,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ClientStanding, FirewallConfig, ServerConfig } from '../config/types.js';
+import { stateDirProblem } from '../daemon/index.js';
 
 export interface Probe {
   readonly ok: boolean;
@@ -167,6 +168,10 @@ export function probeStateDir(dir: string): Probe {
       return fail(what, `missing and ${parent} is not writable`, `mkdir -m 700 -p ${dir} (as root)`);
     }
   }
+  // Root writes here: another user's directory (or one group/other can write) lets its owner
+  // plant symlinks for root to write through; `run` refuses it too (daemon/state-dir.ts).
+  const unsafe = stateDirProblem(dir);
+  if (unsafe) return fail(what, unsafe.problem, unsafe.fix);
   try {
     if (!statSync(dir).isDirectory()) return fail(what, 'is not a directory', 'fix [server] state_dir');
     rmSync(mkdtempSync(join(dir, '.check-')), { recursive: true });

@@ -33,7 +33,7 @@ export const NAME_PATTERN = PROFILE_NAME_PATTERN;
 const HOST_PATTERN = PROFILE_HOST_PATTERN;
 /** Linux IFNAMSIZ is 16 including the NUL. */
 const INTERFACE_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/;
-/** Valid as an nft table, ipset set and iptables chain name (firewall/_check.ts). */
+/** Valid as an nft table, ipset set and iptables chain name (firewall/check.ts). */
 const TABLE_PATTERN = /^[a-z][a-z0-9_]{0,19}$/;
 
 function secret(f: Fields, k: string, kind: 'client' | 'server'): Uint8Array {

@@ -26,9 +26,11 @@ import {
   defaultSource,
   systemClock,
 } from './deps.js';
+import { FirewallWatch } from './firewall-watch.js';
 import { METRICS_EVERY_MS, renderMetrics, writeMetricsFile } from './metrics-file.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { clientChanges, planReload } from './reload.js';
+import { assertSafeStateDir } from './state-dir.js';
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -40,6 +42,8 @@ export interface DaemonOptions {
   readonly metricsEveryMs?: number;
   /** `run --trial`: every guarded port is on trial for this many seconds (trial.ts). */
   readonly trialSeconds?: number;
+  /** Period of the firewall guard check (firewall-watch.ts); default WATCH_EVERY_MS. */
+  readonly watchEveryMs?: number;
 }
 
 interface FilterArm {
@@ -78,6 +82,7 @@ export class Daemon {
   readonly #store: ReplayStore;
   readonly #arm: FilterArm;
   readonly #trial: TrialGuard;
+  readonly #watch: FirewallWatch;
   #stepTimer: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #metricsTimer: NodeJS.Timeout | undefined;
@@ -98,6 +103,7 @@ export class Daemon {
       pipeline: KnockPipeline;
       arm: FilterArm;
       trial: TrialGuard;
+      watch: FirewallWatch;
     },
   ) {
     this.#root = opts.logger;
@@ -111,6 +117,7 @@ export class Daemon {
     this.pipeline = parts.pipeline;
     this.#arm = parts.arm;
     this.#trial = parts.trial;
+    this.#watch = parts.watch;
   }
 
   /**
@@ -125,6 +132,8 @@ export class Daemon {
     const config = loadConfig(opts.configPath);
     // The logger's level is the caller's (the CLI may override the file with --log-level).
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    // Root writes here: a directory another user can write is refused (state-dir.ts).
+    assertSafeStateDir(config.stateDir);
     checkPidFile(config.stateDir);
     // A reload --trial request left by an earlier daemon must not apply to a later reload.
     removeTrialRequest(config.stateDir);
@@ -160,6 +169,14 @@ export class Daemon {
         stopping: () => daemon !== undefined && daemon.#stopping !== undefined,
       });
       if (opts.trialSeconds !== undefined) trial.begin(configured, opts.trialSeconds);
+      // Rebuilds the guard if another tool removes it (periodically, and when a grant fails).
+      const watch = new FirewallWatch({
+        firewall,
+        guarded: () => trial.guard(guardedPorts(daemon?.config.services ?? config.services)),
+        log,
+        serial: (job) => (daemon ? daemon.#serial(job) : job()),
+        ...(opts.watchEveryMs !== undefined ? { everyMs: opts.watchEveryMs } : {}),
+      });
       // A roll can happen inside the capture's packet callback: apply the new filter on the
       // next turn of the event loop, never re-entering the capture from its own dispatch. The
       // filter spans the steps T-1 .. T+K, so this happens about every K-1 steps (never with a
@@ -173,9 +190,15 @@ export class Daemon {
         // before the firewall answers: the client may connect (and the host answer with a
         // SYN+ACK) between the kernel's commit and our reading of nft's reply.
         firewall: {
-          grant: (g: Grant) => {
+          grant: async (g: Grant) => {
             trial.noteGrant(g);
-            return fw.grant(g);
+            try {
+              await fw.grant(g);
+            } catch (err) {
+              // The guard may be gone (flushed by another tool): check now; if it was rebuilt, retry once.
+              if (!(await watch.check('grant-failed'))) throw err;
+              await fw.grant(g);
+            }
           },
         },
         logger: opts.logger.child({ component: 'knock' }),
@@ -207,7 +230,8 @@ export class Daemon {
       await firewall.start(trial.guard(configured));
       guardUp = true;
       writePidFile(config.stateDir);
-      daemon = new Daemon(opts, { loadConfig, clock, source, firewall, store, pipeline, arm, trial });
+      daemon = new Daemon(opts, { loadConfig, clock, source, firewall, store, pipeline, arm, trial, watch });
+      watch.start();
       daemon.#armStepTimer();
       if (trial.trial) trial.announce(trial.trial.ports, 'run');
       const every = opts.reportEveryMs ?? DEFAULT_REPORT_MS;
@@ -355,6 +379,7 @@ export class Daemon {
       clearTimeout(this.#stepTimer);
       clearInterval(this.#reportTimer);
       clearInterval(this.#metricsTimer);
+      this.#watch.stop(); // before idle(): a failing grant must not queue a rebuild behind this stop
       this.#trial.close();
       this.#arm.live = false;
       this.#source.stop();

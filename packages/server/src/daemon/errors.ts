@@ -4,6 +4,7 @@ import { SpaError } from '@spa/shared';
 export type DaemonErrorCode =
   | 'already-running'
   | 'state-dir'
+  | 'state-dir-unsafe'
   | 'start-failed'
   | 'not-running'
   | 'bad-pid-file'

@@ -10,3 +10,4 @@ export { DaemonError, type DaemonErrorCode } from './errors.js';
 export { createLogger, type Logger, type LoggerConfig, type LogLevel } from './log.js';
 export { type DaemonState, daemonState, pidFilePath } from './pid-file.js';
 export { type RunDaemonOptions, runDaemon } from './run.js';
+export { assertSafeStateDir, stateDirProblem } from './state-dir.js';

@@ -3,7 +3,7 @@
  * `logger.child({ component })`. JSON lines on stdout (journald keeps them); on a terminal,
  * one readable line per record instead:
  *
- *   14:03:07 INFO  verify knock accepted client=alice service=ssh address=192.0.2.10
+ *   14:03:07 INFO  knock grant client=alice address=192.0.2.10 service=ssh protocol=tcp port=22 seconds=30 via=knock
  *
  * Secrets are redacted by path, fixed at start-up: keys, secrets and derived subkeys never
  * reach the output, even when a whole client or config object is logged by mistake.

@@ -3,10 +3,12 @@
  * clean stop. A file left by a live spa-server process refuses a second daemon on the same
  * state directory (two daemons would each keep their own replay memory); a stale one (the
  * process is gone, or the pid now belongs to something that is not node) is replaced.
+ * Never read or written through a symlink (state-dir.ts).
  */
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PID_FILE_NAME } from '../config/index.js';
+import { readNoFollow, writeNewFile } from '../replay/index.js';
 import { DaemonError } from './errors.js';
 
 export function pidFilePath(stateDir: string): string {
@@ -22,12 +24,13 @@ export type PidFileState =
   | { readonly state: 'live' | 'gone' | 'foreign'; readonly pid: number };
 
 export function readPidFile(stateDir: string): PidFileState {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(pidFilePath(stateDir), 'utf8');
+    text = readNoFollow(pidFilePath(stateDir)); // a planted symlink (ELOOP) is not a pid file
   } catch {
     return { state: 'none' };
   }
+  if (text === undefined) return { state: 'none' };
   const pid = Number(text.trim());
   if (!Number.isSafeInteger(pid) || pid <= 1) return { state: 'malformed' };
   if (!isAlive(pid)) return { state: 'gone', pid };
@@ -48,7 +51,7 @@ export function checkPidFile(stateDir: string, ownPid = process.pid): void {
 }
 
 export function writePidFile(stateDir: string, pid = process.pid): void {
-  writeFileSync(pidFilePath(stateDir), `${pid}\n`, { mode: 0o644 });
+  writeNewFile(pidFilePath(stateDir), `${pid}\n`, 0o644);
 }
 
 export function removePidFile(stateDir: string): void {
@@ -92,18 +95,18 @@ export function daemonState(stateDir: string, nowMs = Date.now()): DaemonState {
     uptimeSeconds: null,
     reason,
   });
-  let text: string;
+  const found = readPidFile(stateDir); // never through a symlink
+  if (!('pid' in found))
+    return down(null, found.state === 'none' ? `no pid file ${path}` : `${path} holds no pid`);
+  const { pid } = found;
+  if (found.state === 'gone') return down(pid, `pid ${pid} from ${path} is gone (stopped uncleanly?)`);
+  if (found.state === 'foreign') return down(pid, `pid ${pid} from ${path} is another program now`);
   let mtimeMs: number;
   try {
-    text = readFileSync(path, 'utf8');
-    mtimeMs = statSync(path).mtimeMs;
+    mtimeMs = lstatSync(path).mtimeMs;
   } catch {
-    return down(null, `no pid file ${path}`);
+    return down(pid, `${path} vanished while reading it`);
   }
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 1) return down(null, `${path} holds no pid`);
-  if (!isAlive(pid)) return down(pid, `pid ${pid} from ${path} is gone (stopped uncleanly?)`);
-  if (!looksLikeNode(pid)) return down(pid, `pid ${pid} from ${path} is another program now`);
   return {
     running: true,
     pid,

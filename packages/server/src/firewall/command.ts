@@ -110,8 +110,13 @@ export class CommandFirewall implements Firewall {
     if (this.#t.start) await this.#exec('start', this.#t.start);
   }
 
+  /**
+   * The program gets the seconds of the grant, or of a longer one this process gave the same
+   * tuple and that is still live: a shorter knock never cuts a grant short.
+   */
   async grant(g: Grant): Promise<void> {
-    const c = checkGrant(g);
+    const asked = checkGrant(g);
+    const c = { ...asked, seconds: this.#grants.seconds(asked) };
     await this.#exec(
       'grant',
       substitute(this.#t.grant, {

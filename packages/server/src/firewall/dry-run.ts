@@ -34,7 +34,9 @@ export class DryRunFirewall implements Firewall {
   }
 
   async grant(g: Grant): Promise<void> {
-    const c = checkGrant(g);
+    const asked = checkGrant(g);
+    // Never shorter than a live grant of the same tuple (like the kernel backends).
+    const c = { ...asked, seconds: this.#grants.seconds(asked) };
     this.#log('firewall (dry run): would grant', {
       address: c.address,
       protocol: c.protocol,

@@ -74,6 +74,20 @@ export interface Firewall {
   list(): Promise<LiveGrant[]>;
   /** The guarded ports in the kernel now (backends that keep the guard there: nftables, iptables). */
   guard?(): Promise<GuardState[]>;
+  /**
+   * Is everything start() made still in place (nftables: the table, its sets, its chain on the
+   * input hook with all its rules, the permanently guarded ports; iptables: the sets, the chain,
+   * its rules and its jump from INPUT)? Another tool can remove it (`nft flush ruleset`,
+   * `iptables -F`), which opens every guarded port. Backends whose guard is not ours to see
+   * (command, dry-run) have no such method.
+   */
+  intact?(): Promise<boolean>;
+  /**
+   * Rebuild the guard after it was removed behind our back: start(guarded), then every grant
+   * this process gave that is still live, with the time it has left. Returns how many grants
+   * were put back.
+   */
+  heal?(guarded: GuardedPort[]): Promise<number>;
   /** Remove every grant for this address (all ports); returns how many were removed. */
   revoke(address: string): Promise<number>;
   /** keep = leave the guard and live grants in the kernel (fail closed, the default); remove = delete everything this backend created. */

@@ -65,6 +65,7 @@ export function createFirewall(config: FirewallChoice, deps: FirewallDeps = {}):
         ...common,
         ...(config.table !== undefined ? { name: config.table } : {}),
         ...(deps.log ? { log: deps.log } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
       });
     case 'command':
       if (!config.command) {

@@ -1,6 +1,6 @@
 /**
  * Text for the iptables + ipset backend: `ipset` commands, the `iptables-restore` chain,
- * and parsing of `ipset save`. Pure functions over checked values (see _check.ts).
+ * and parsing of `ipset save`. Pure functions over checked values (see check.ts).
  */
 import type { CheckedGrant } from './check.js';
 import type { GuardedPort, L4, LiveGrant } from './firewall.js';

@@ -13,9 +13,8 @@
  *   and the same with ip6tables and spa6 (the trial sets are bitmap:port, shared by both).
  *
  * Grants are `ipset add … timeout N -exist` lines sent to one long-lived `ipset -` child
- * (interactive mode; framing in _line-session.ts), so a grant costs about one pipe round trip:
- * ~0.15-0.4 ms per grant, 200 grants in a loop on this 2-core VM, where a process per grant would cost
- * milliseconds. Entries expire in the kernel even if the daemon dies. Rules change only in
+ * (interactive mode; framing in line-session.ts), so a grant costs about one pipe round trip
+ * where a process per grant would cost milliseconds (docs/firewall.md). Entries expire in the kernel even if the daemon dies. Rules change only in
  * start() and stop(), with one iptables process per step.
  *
  * Trial guards (GuardedPort.trialSeconds) are elements of the trial sets with that timeout
@@ -51,6 +50,7 @@ import {
   trialRestore,
 } from './ipset-text.js';
 import { LineSession } from './line-session.js';
+import { LiveTuples } from './live.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface IpsetOptions {
@@ -62,6 +62,8 @@ export interface IpsetOptions {
   log?: LogFn;
   /** Per-command answer timeout; default 5000 ms. */
   timeoutMs?: number;
+  /** Clock for the live-grant bookkeeping; default Date.now. */
+  now?: () => number;
 }
 
 const TABLES = { 4: ['iptables', 'iptables-restore'], 6: ['ip6tables', 'ip6tables-restore'] } as const;
@@ -77,8 +79,13 @@ export class IpsetFirewall implements Firewall {
   readonly #spawn: SpawnFn;
   readonly #timeoutMs: number;
   readonly #session: LineSession;
+  /** The grants this process gave (and found at start), with their deadlines. */
+  readonly #live: LiveTuples;
+  /** The guarded ports of the last start(), for intact() and heal(). */
+  #guarded: GuardedPort[] = [];
 
   constructor(options: IpsetOptions = {}) {
+    this.#live = new LiveTuples(options.now ?? Date.now, 0);
     this.names = ipsetNames(checkName(options.name ?? 'spa', 'ipset name'));
     this.#prefix = options.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
@@ -96,6 +103,7 @@ export class IpsetFirewall implements Firewall {
 
   async start(guarded: GuardedPort[]): Promise<void> {
     const ports = checkGuarded(guarded);
+    this.#guarded = ports;
     const trial = ports.filter((p) => p.trialSeconds !== undefined);
     await this.#exec(
       ['ipset', '-exist', 'restore'],
@@ -111,10 +119,53 @@ export class IpsetFirewall implements Firewall {
     const stale = trialRestore(this.names, trial, await this.#trialEntries());
     if (stale) await this.#exec(['ipset', '-exist', 'restore'], stale);
     await this.#run(''); // start the long-lived child now, so the first grant is fast
+    this.#live.load(await this.list());
   }
 
+  /**
+   * `add … -exist` replaces an entry's timeout, so a grant asks for the seconds it needs or,
+   * if this tuple has a longer live grant, the whole seconds that one has left: grants only
+   * grow (the longer one is at most rounded up to the next second).
+   */
   async grant(g: Grant): Promise<void> {
-    await this.#run(addCommand(this.names, checkGrant(g)));
+    const checked = checkGrant(g);
+    const seconds = Math.max(checked.seconds, this.#live.secondsLeft(checked));
+    await this.#run(addCommand(this.names, { ...checked, seconds }));
+    this.#live.note(checked);
+  }
+
+  /** The four sets exist; per family the chain has all its rules and INPUT jumps to it. */
+  async intact(): Promise<boolean> {
+    const sets = await runOnce(this.#spawn, ['ipset', 'list', '-n'], this.#opts());
+    if (sets.code !== 0) return false;
+    const names = new Set(sets.stdout.split('\n').map((l) => l.trim()));
+    const n = this.names;
+    if (![n.set4, n.set6, n.trial.tcp, n.trial.udp].every((x) => names.has(x))) return false;
+    for (const family of [4, 6] as const) {
+      const [iptables] = TABLES[family];
+      if (!(await this.#try([iptables, '-w', LOCK_WAIT, '-C', 'INPUT', '-j', n.chain]))) return false;
+      const r = await runOnce(this.#spawn, [iptables, '-w', LOCK_WAIT, '-S', n.chain], this.#opts());
+      if (r.code !== 0) return false;
+      const want = chainRestore(n, family, this.#guarded)
+        .split('\n')
+        .filter((l) => l.startsWith('-A ')).length;
+      if (r.stdout.split('\n').filter((l) => l.startsWith(`-A ${n.chain} `)).length !== want) return false;
+    }
+    return true;
+  }
+
+  /** start(), then the grants this process knows to be live that the sets lost, with their time left. */
+  async heal(guarded: GuardedPort[]): Promise<number> {
+    const live = this.#live.live();
+    await this.start(guarded); // reloads #live from what the sets still hold
+    let restored = 0;
+    for (const g of live) {
+      if (this.#live.secondsLeft(g) > 0) continue;
+      await this.#run(addCommand(this.names, g));
+      this.#live.note(g);
+      restored++;
+    }
+    return restored;
   }
 
   async list(): Promise<LiveGrant[]> {
@@ -124,7 +175,10 @@ export class IpsetFirewall implements Firewall {
   async revoke(address: string): Promise<number> {
     const a = canonicalAddress(address);
     const mine = (await this.#list(a.family)).filter((g) => g.address === a.text);
-    for (const g of mine) await this.#run(delCommand(this.names, a.family, g));
+    for (const g of mine) {
+      await this.#run(delCommand(this.names, a.family, g));
+      this.#live.delete(g);
+    }
     return mine.length;
   }
 

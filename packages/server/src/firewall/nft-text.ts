@@ -1,6 +1,6 @@
 /**
  * nft command text for the nftables backend, and parsing of `nft -j list set`. Pure functions:
- * every value here has passed `_check.ts`, so it is an address, a number, tcp/udp or a
+ * every value here has passed `check.ts`, so it is an address, a number, tcp/udp or a
  * checked identifier, and cannot change the shape of a command.
  */
 import type { CheckedGrant } from './check.js';
@@ -127,6 +127,45 @@ export function guardedSetIsLegacy(json: string): boolean {
     return !flags.includes('timeout');
   }
   return false;
+}
+
+/** Rules guardBatch puts in the input chain; fewer means someone flushed or edited it. */
+export const GUARD_RULES = 6;
+
+export function listTableCommand(table: string): string {
+  return `list table inet ${table}`;
+}
+
+/**
+ * Reads `nft -j list table inet T`: is the guard whole? The three sets, the input chain on the
+ * input hook with all GUARD_RULES rules, and every permanently guarded port in `guarded` (trial
+ * ports may have expired on purpose). Anything else (a flushed ruleset answers with an error
+ * instead, handled by the caller) is a guard that no longer hides what it should.
+ */
+export function tableIsIntact(json: string, permanent: readonly { protocol: L4; port: number }[]): boolean {
+  const doc = JSON.parse(json) as { nftables?: unknown[] };
+  const items = doc.nftables ?? [];
+  const sets = new Set<string>();
+  let hooked = false;
+  let rules = 0;
+  let guardedSet: unknown;
+  for (const item of items) {
+    const o = item as {
+      set?: { name?: string };
+      chain?: { name?: string; hook?: string };
+      rule?: { chain?: string };
+    };
+    if (o.set?.name) {
+      sets.add(o.set.name);
+      if (o.set.name === 'guarded') guardedSet = item;
+    }
+    if (o.chain?.name === 'input' && o.chain.hook === 'input') hooked = true;
+    if (o.rule?.chain === 'input') rules++;
+  }
+  if (!hooked || rules !== GUARD_RULES) return false;
+  if (!['grants4', 'grants6', 'guarded'].every((n) => sets.has(n))) return false;
+  const present = parseGuardedJson(JSON.stringify({ nftables: [guardedSet] }));
+  return permanent.every((p) => present.some((g) => g.protocol === p.protocol && g.port === p.port));
 }
 
 export function listGuardedCommand(table: string): string {

@@ -23,12 +23,9 @@
  * chain and a drop in any other table still wins (docs/firewall.md).
  *
  * Grants expire in the kernel even if the daemon dies, and so does the guard of a trial port
- * (GuardedPort.trialSeconds); the other guarded ports have no timeout and stay. Mutations go to one long-lived
- * `nft -j -i` child (framing in _line-session.ts). Measured cost of one grant, 200 grants in a
- * loop after warm-up, namespace test on this 2-core VM: 0.6-0.7 ms (up to ~1 ms when the VM is
- * saturated), of which ~0.2 ms is the bare pipe round trip between two processes and ~0.35 ms is nft
- * parsing and committing the three-command refresh (a new tuple needs one `add element`, about a
- * third of that); a fresh `nft` per grant costs 8-20 ms.
+ * (GuardedPort.trialSeconds); the other guarded ports have no timeout and stay. Mutations go to
+ * one long-lived `nft -j -i` child (framing in line-session.ts): a fresh `nft` per grant would
+ * cost an order of magnitude more (measured costs in docs/firewall.md).
  * `start()` is one atomic `nft -f -` batch.
  */
 import {
@@ -50,18 +47,21 @@ import {
   type TrialSupport,
 } from './firewall.js';
 import { LineSession } from './line-session.js';
+import { LiveTuples } from './live.js';
 import {
   addCommand,
   guardBatch,
   guardedSetIsLegacy,
   listGuardedCommand,
   listSetCommand,
+  listTableCommand,
   nftMarker,
   parseGuardedJson,
   parseSetJson,
   refreshCommand,
   removeTableCommand,
   revokeCommand,
+  tableIsIntact,
 } from './nft-text.js';
 import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
@@ -87,8 +87,6 @@ export interface NftablesOptions {
  * when nft commits, a little after our clock read, and a slow nft child stretches that.
  */
 const EXPIRY_GRACE_MS = 5000;
-/** Sweep the bookkeeping of expired tuples when it grows past this. */
-const LIVE_SWEEP_AT = 4096;
 
 export const DEFAULT_TABLE = 'spa';
 export const DEFAULT_PRIORITY = -10;
@@ -110,7 +108,9 @@ export class NftablesFirewall implements Firewall {
    * revoke), with their expiry. A grant for a tuple not in here needs one `add element`; a
    * live one needs the three-command refresh, because re-adding keeps the old timeout.
    */
-  readonly #live = new Map<string, number>();
+  readonly #live: LiveTuples;
+  /** The guarded ports of the last start(), for intact() and heal(). */
+  #guarded: GuardedPort[] = [];
 
   constructor(options: NftablesOptions = {}) {
     this.table = checkName(options.table ?? DEFAULT_TABLE, 'nftables table');
@@ -120,6 +120,7 @@ export class NftablesFirewall implements Firewall {
     this.#spawn = options.spawn ?? defaultSpawn;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#now = options.now ?? Date.now;
+    this.#live = new LiveTuples(this.#now, EXPIRY_GRACE_MS);
     this.#session = new LineSession({
       label: 'nft',
       argv: [this.#nft, '-j', '-i'],
@@ -136,6 +137,7 @@ export class NftablesFirewall implements Firewall {
 
   async start(guarded: GuardedPort[]): Promise<void> {
     const ports = checkGuarded(guarded);
+    this.#guarded = ports;
     const batch = guardBatch(this.table, this.priority, ports, await this.#legacyGuardedSet());
     const r = await runOnce(this.#spawn, [this.#nft, '-f', '-'], {
       prefix: this.#prefix,
@@ -145,11 +147,7 @@ export class NftablesFirewall implements Firewall {
     if (r.code !== 0) throw commandFailed(`nft: creating table inet ${this.table}`, r.stderr, r.code);
     await this.#run(''); // start the long-lived child now, so the first grant is fast
     // Grants that outlived an earlier daemon (kept in the kernel) must be refreshed, not re-added.
-    this.#live.clear();
-    const now = this.#now();
-    for (const g of await this.list()) {
-      this.#live.set(tupleKey(g), now + (g.secondsLeft + 1) * 1000);
-    }
+    this.#live.load(await this.list());
   }
 
   /** True if the table exists with a guarded set made before trials (no `flags timeout`). */
@@ -168,26 +166,51 @@ export class NftablesFirewall implements Firewall {
 
   /**
    * A tuple with no live element: `add element` (one command). A live one: add, delete, add
-   * on one line, atomic, so the timeout restarts and no duplicate appears (see _nft-text.ts).
+   * on one line, atomic, so the timeout restarts and no duplicate appears (see nft-text.ts).
    * An element this process does not know about (added by hand) keeps its old timeout.
+   *
+   * Grants only grow: if the tuple's live element has more time left than this grant asks
+   * for, a plain `add element` is sent, which leaves an existing element and its timeout
+   * alone (and re-creates it with the time it had left if it vanished meanwhile).
    */
   async grant(g: Grant): Promise<void> {
     const checked = checkGrant(g);
-    const key = tupleKey(checked);
-    const now = this.#now();
-    const until = this.#live.get(key);
-    const maybeLive = until !== undefined && until + EXPIRY_GRACE_MS > now;
+    const left = this.#live.secondsLeft(checked);
+    if (left > checked.seconds) {
+      await this.#run(addCommand(this.table, { ...checked, seconds: left }));
+      return;
+    }
+    const maybeLive = this.#live.maybeLive(checked);
     await this.#run(maybeLive ? refreshCommand(this.table, checked) : addCommand(this.table, checked));
-    if (this.#live.size >= LIVE_SWEEP_AT) this.#sweep(now);
-    this.#live.set(key, now + checked.seconds * 1000);
-  }
-
-  #sweep(now: number): void {
-    for (const [key, until] of this.#live) if (until + EXPIRY_GRACE_MS <= now) this.#live.delete(key);
+    this.#live.note(checked);
   }
 
   async list(): Promise<LiveGrant[]> {
     return [...(await this.#list(4)), ...(await this.#list(6))];
+  }
+
+  async intact(): Promise<boolean> {
+    const r = await this.#session.request(listTableCommand(this.table), { expectLine: true });
+    if (r.stderr) return false; // "No such file or directory": the table is gone
+    const permanent = this.#guarded.filter((p) => p.trialSeconds === undefined);
+    return tableIsIntact(r.stdout, permanent);
+  }
+
+  /**
+   * start() (one atomic batch: table, sets, chain, guarded ports), then the grants this
+   * process knows to be live and that the kernel lost, each with the time it has left.
+   */
+  async heal(guarded: GuardedPort[]): Promise<number> {
+    const live = this.#live.live();
+    await this.start(guarded); // reloads #live from what the kernel still has
+    let restored = 0;
+    for (const g of live) {
+      if (this.#live.secondsLeft(g) > 0) continue; // the kernel kept it (only the chain was hit)
+      await this.#run(addCommand(this.table, g));
+      this.#live.note(g);
+      restored++;
+    }
+    return restored;
   }
 
   async guard(): Promise<GuardState[]> {
@@ -200,7 +223,7 @@ export class NftablesFirewall implements Firewall {
     const a = canonicalAddress(address);
     const mine = (await this.#list(a.family)).filter((g) => g.address === a.text);
     if (mine.length > 0) await this.#run(revokeCommand(this.table, a.family, mine));
-    for (const g of mine) this.#live.delete(tupleKey(g));
+    for (const g of mine) this.#live.delete(g);
     return mine.length;
   }
 
@@ -229,8 +252,4 @@ export class NftablesFirewall implements Firewall {
       `there is no table inet ${this.table} here: spa-server has not run on this host (or in this network namespace), or its table was removed; start it with spa-server run`,
     );
   }
-}
-
-function tupleKey(g: { address: string; protocol: string; port: number }): string {
-  return `${g.address} ${g.protocol} ${g.port}`;
 }

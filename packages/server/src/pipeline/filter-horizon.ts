@@ -1,26 +1,25 @@
 /**
  * When the capture filter is re-armed (docs/protocol.md §7). Pure: steps in, filter out.
  *
- * Re-arming costs: `cap` has no setfilter, so a new filter means a new libpcap handle per
- * interface (~45 ms of blocked event loop, ~1.4 kB never freed, a second ring for the overlap,
- * see capture/pcap-source.ts). So the filter does not follow every step. Armed at step A, it
- * admits the knock ports of the steps A-1 .. A+K (the horizon) plus the sequence range, and it
- * is re-armed only when the current step T would otherwise leave too little of it:
+ * Re-arming costs a new libpcap handle per interface (`cap` has no setfilter; see
+ * capture/pcap-source.ts): blocked event loop, a second ring for the overlap, memory never
+ * freed. Armed at step A, the filter admits the knock ports of the steps A-1 .. A+K (the
+ * horizon) plus the sequence range, and it is re-armed when the current step T would otherwise
+ * leave too little of it:
  *
  *   re-arm when  T - 1 < from  or  T + 1 > until - 1      (from = A-1, until = A+K)
  *
  * So T-1, T, T+1 are inside the armed horizon at every step, and at the step of a switch the old
  * filter still holds T+1 too (one step of margin): both the old filter (until the switch lands)
  * and the new one admit every watched port, with no gap at any boundary. A switch happens every
- * K-1 steps.
+ * K-1 steps: with K = 2, at every step.
  *
  * What reaches user space besides T-1, T, T+1, refused there as `port` before any crypto (the
  * pipeline accepts knocks on the watched ports only): the future ports T+2 .. A+K, which only
- * holders of the server secret can compute (they could aim at the current port anyway), and the
- * ports that went stale since the switch, A-1 .. T-2 (an eavesdropper saw them in flight). A new
- * filter never holds T-2 or older, so a stale port leaves the kernel filter at most K-1 steps
- * after it went stale, instead of at once. A `port` refusal costs less than the lookup a forged
- * knock at the current port costs, so neither adds a more expensive path.
+ * holders of the server secret can compute (they could aim at the current port anyway), and,
+ * with K > 2, the ports that went stale since the switch, A-1 .. T-2 (an eavesdropper saw them
+ * in flight), for up to K-1 steps. A `port` refusal costs less than the lookup a forged knock at
+ * the current port costs, so neither adds a more expensive path.
  *
  * A fixed knock port: one filter for the life of the daemon (its horizon never ends).
  */
@@ -31,14 +30,11 @@ import { captureFilter, knockPortsOfSteps } from './steps.js';
 
 /**
  * K = 2: the filter holds T-1 .. T+2 and is re-armed at every step, so a port that went stale
- * leaves the kernel filter at once: a flood aimed at it never reaches user space (issue #3 asks
- * for a filter narrowed to the ports in use right now). The price is one libpcap handle per
- * step: ~45 ms of blocked loop, a 1.5 s overlap with a second ring, and ~1.4 kB never freed per
- * interface (cap's Cap objects cannot be garbage-collected), i.e. ~4 MB a day. A larger K (up to
- * MAX_HORIZON; 20 was measured: 152 switches a day) trades that for stale ports that reach user
- * space (refused there as `port`) for up to K-1 steps; in the benchmark a flood at such a port
- * at ~85k/s then cost 6 % of legit opens within 1 s. A capture binding with pcap_setfilter would
- * remove the trade-off.
+ * leaves the kernel filter at once and a flood aimed at it never reaches user space (issue #3
+ * asks for a filter narrowed to the ports in use right now). The price is a new libpcap handle
+ * per step and interface, with memory that is never freed; a larger K (up to MAX_HORIZON)
+ * re-arms less often but lets stale ports reach user space for up to K-1 steps. The numbers of
+ * that trade are in docs/capture.md. A capture binding with pcap_setfilter would remove it.
  */
 export const FILTER_HORIZON_STEPS = 2;
 /** The filter holds steps T-1 .. T+K: at most MAX_SPA_PORTS ports. K = 2 re-arms every step. */

@@ -36,8 +36,8 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +45,7 @@ import { performance } from 'node:perf_hooks';
 import { type ReplayVerdict, ReplayWindow, type TimeWindow } from '@spa/shared';
 import { assessStore, REPLAY_MARKER, type StoreDamage } from './damage.js';
 import { floorLine, knockLine, REPLAY_FILE, REPLAY_HEADER, sequenceLine } from './record.js';
+import { APPEND_NO_FOLLOW, NEW_FILE, readNoFollow } from './state-file.js';
 
 export interface ReplayStoreOptions {
   /** After each record: fdatasync in the background (default), before returning, or never. */
@@ -119,9 +120,14 @@ export class ReplayStore {
     const store = new ReplayStore(dir, window, options);
     let text: string | undefined;
     try {
-      text = readFileSync(store.path, 'latin1');
+      text = readNoFollow(store.path, 'latin1');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP')
+        throw new Error(
+          `replay store ${store.path} is a symlink: refusing to follow it (remove it: rm ${store.path})`,
+        );
+      if (code !== 'ENOENT') throw err;
     }
     const marker = join(dir, REPLAY_MARKER);
     const { parsed, damage, firstStart } = assessStore(text, existsSync(marker));
@@ -264,7 +270,10 @@ export class ReplayStore {
     for (const [id, ts] of this.#knocks.entries()) lines.push(knockLine(id, ts));
     for (const [id, b] of this.#burned) lines.push(sequenceLine(id, b.expiresAtMs));
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    // A new file, never through a symlink: unlink what is there (a crash's leftover, or a
+    // planted link: unlink removes the link, not its target), then O_EXCL|O_NOFOLLOW.
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, NEW_FILE, 0o600);
     try {
       writeAll(fd, lines.join(''));
       fsyncSync(fd);
@@ -274,7 +283,7 @@ export class ReplayStore {
     renameSync(tmp, this.path);
     syncDirectory(this.#dir);
     if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = openSync(this.path, 'a', 0o600);
+    this.#fd = openSync(this.path, APPEND_NO_FOLLOW, 0o600);
     this.#fileRecords = lines.length - 1;
   }
 
@@ -309,11 +318,11 @@ export class ReplayStore {
   }
 }
 
-/** The marker that says a store existed here (damage.ts); O_EXCL, so never through a symlink. */
+/** The marker that says a store existed here (damage.ts); O_EXCL|O_NOFOLLOW, so never through a symlink. */
 function writeMarker(path: string, nowMs: number): void {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    fd = openSync(path, NEW_FILE, 0o600);
     writeAll(fd, `spa replay store created ${new Date(nowMs).toISOString()}\n`);
     fsyncSync(fd);
   } catch (err) {

@@ -4,8 +4,9 @@
  * sends SIGHUP; on that reload the daemon takes it (reads and deletes it); at start it deletes
  * a stale one. Both sides use this module, so the file's name and format are spelled once.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readNoFollow, writeNewFile } from '../replay/index.js';
 import { checkTrialSeconds } from './trial.js';
 
 export const TRIAL_REQUEST_FILE = 'reload-trial.json';
@@ -31,7 +32,8 @@ export function parseTrialRequest(text: string): number | undefined {
 
 /** `reload --trial`: asks the daemon's next reload to put its newly guarded ports on trial. */
 export function writeTrialRequest(stateDir: string, seconds: number): void {
-  writeFileSync(trialRequestPath(stateDir), formatTrialRequest(seconds), { mode: 0o600 });
+  // Unlink + O_EXCL|O_NOFOLLOW: never written through a symlink planted in the state dir.
+  writeNewFile(trialRequestPath(stateDir), formatTrialRequest(seconds));
 }
 
 export function removeTrialRequest(stateDir: string): void {
@@ -46,12 +48,13 @@ export function takeTrialRequest(
   stateDir: string,
 ): { file: string; seconds: number | undefined } | undefined {
   const file = trialRequestPath(stateDir);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readNoFollow(file); // a planted symlink (ELOOP) is no request
   } catch {
-    return undefined;
+    text = undefined;
   }
   rmSync(file, { force: true });
+  if (text === undefined) return undefined;
   return { file, seconds: parseTrialRequest(text) };
 }

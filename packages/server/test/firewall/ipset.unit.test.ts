@@ -106,6 +106,9 @@ describe('IpsetFirewall on fake tools', () => {
         'ip6tables -w 5 -I INPUT 1 -j SPA',
         'ipset save spa_trial_tcp',
         'ipset save spa_trial_udp',
+        // the live grants, so a later shorter grant cannot cut one short
+        'ipset save spa4',
+        'ipset save spa6',
       ],
     );
     assert.match(tool.runs[0]!.input, /^create spa4 hash:ip,port family inet timeout 0\n/);

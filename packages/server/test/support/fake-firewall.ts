@@ -8,14 +8,15 @@
  *   fw.failNext('grant', new FirewallError('firewall-failed', 'boom'));
  */
 import { canonicalAddress, checkGrant, checkGuarded } from '../../src/firewall/check.js';
-import type {
-  Clock,
-  Firewall,
-  Grant,
-  GuardedPort,
-  GuardState,
-  LiveGrant,
-  TrialSupport,
+import {
+  type Clock,
+  type Firewall,
+  FirewallError,
+  type Grant,
+  type GuardedPort,
+  type GuardState,
+  type LiveGrant,
+  type TrialSupport,
 } from '../../src/firewall/firewall.js';
 import { GrantTable } from '../../src/firewall/memory.js';
 
@@ -40,6 +41,8 @@ export class FakeFirewall implements Firewall {
   state: 'new' | 'running' | 'keep' | 'remove' = 'new';
   readonly #grants: GrantTable;
   readonly #failures = new Map<FakeMethod, Error[]>();
+  /** Set by sabotage(): as if another tool removed the guard and every grant. */
+  #gone = false;
 
   constructor(options: { now?: Clock } = {}) {
     this.#grants = new GrantTable(options.now ?? Date.now);
@@ -52,6 +55,33 @@ export class FakeFirewall implements Firewall {
     this.#failures.set(method, q);
   }
 
+  /**
+   * What `nft flush ruleset` does to a kernel backend: the guard and all grants are gone;
+   * intact() says false and grant() fails until start() or heal() rebuilds it.
+   */
+  sabotage(): void {
+    this.#gone = true;
+    this.guarded = undefined;
+    this.#remembered = this.#grants.list(); // what a real backend's own bookkeeping keeps
+    this.#grants.clear();
+  }
+
+  async intact(): Promise<boolean> {
+    return !this.#gone && this.state === 'running';
+  }
+
+  /** The grants live at sabotage(), as a kernel backend remembers them. */
+  #remembered: LiveGrant[] = [];
+
+  /** Rebuilds the guard and puts back the grants it lost. */
+  async heal(guarded: GuardedPort[]): Promise<number> {
+    await this.start(guarded);
+    const lost = this.#remembered;
+    this.#remembered = [];
+    for (const g of lost) this.#grants.put({ ...g, seconds: g.secondsLeft });
+    return lost.length;
+  }
+
   /** Live grants, synchronously. */
   grants(): LiveGrant[] {
     return this.#grants.list();
@@ -62,6 +92,7 @@ export class FakeFirewall implements Firewall {
     this.#maybeFail('start');
     this.guarded = checkGuarded(guarded);
     this.state = 'running';
+    this.#gone = false;
   }
 
   async guard(): Promise<GuardState[]> {
@@ -75,6 +106,7 @@ export class FakeFirewall implements Firewall {
   async grant(g: Grant): Promise<void> {
     this.calls.push({ method: 'grant', grant: { ...g } });
     this.#maybeFail('grant');
+    if (this.#gone) throw new FirewallError('firewall-failed', 'nft: Error: No such file or directory');
     this.#grants.put(checkGrant(g));
   }
 

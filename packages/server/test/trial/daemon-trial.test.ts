@@ -49,7 +49,7 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
   const ready = new Promise<Daemon>((resolve) => {
     onReady = resolve;
   });
-  // As commands/run.ts does: runDaemon hands its options on to Daemon.start.
+  // As cli/run.ts does: runDaemon hands its options on to Daemon.start.
   const options = {
     configPath: fixture.config.path,
     logger: log.logger,

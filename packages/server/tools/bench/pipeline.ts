@@ -3,7 +3,7 @@
  * Micro-benchmark of the server's CPU per packet on the knock port (goal: ≤ 5 µs for a
  * forged packet at the current port). Fake source and firewall, fixed clock; no root.
  *
- *   node packages/server/dist/src/bench/pipeline.js [--packets 200000] [--json]
+ *   node packages/server/dist/tools/bench/pipeline.js [--packets 200000] [--json]
  *
  * Cases:
  *   verify        KnockVerifier.verify on a forged 336-byte packet (lookup miss)
@@ -24,8 +24,10 @@
  *                 everything up to the signature, which fails (`signature`); nothing recorded
  *   signed-shed   the same once the client's signature budget is spent (`signature-budget`)
  *   signed-replay a replay of an accepted signed knock: refused before the signature (`replay`)
- *   record-sync   ReplayStore.record with fdatasync (the default): paid once per accepted knock
- *   record-nosync ReplayStore.record without it (write(2) only)
+ *   record-sync   ReplayStore.record with a synchronous fdatasync (sync: 'data'), what a
+ *                 grant would wait for if the store did not defer the sync
+ *   record-nosync ReplayStore.record with write(2) only (sync: 'none'); the default,
+ *                 sync: 'deferred', does this write and queues the fdatasync on the thread pool
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

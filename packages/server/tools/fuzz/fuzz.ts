@@ -2,7 +2,7 @@
 /**
  * Fuzz the frame parser and the knock pipeline (see run.ts):
  *
- *   node packages/server/dist/src/fuzz/fuzz.js --frames 1000000 [--seed S] [--json]
+ *   node packages/server/dist/tools/fuzz/fuzz.js --frames 1000000 [--seed S] [--json]
  *
  * Exits 1 if it found a crash or a grant that should not happen, or if a control knock did
  * not grant (then the run proves nothing).
