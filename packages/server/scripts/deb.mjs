@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // spa-server_<version>_amd64.deb, built with dpkg-deb from the compiled tree:
-//   /usr/lib/spa-server/spa-server.mjs   the server bundled into one ES module (esbuild), cap external
+//   /usr/lib/spa-server/dist/src/cli/spa-server.mjs  the server bundled into one ES module (esbuild), cap
+//                                        external; at this depth so that daemon/notify.ts finds its addon
+//   /usr/lib/spa-server/native/build/sd_notify.node  the systemd notification addon (Type=notify)
 //   /usr/lib/spa-server/node_modules/cap the libpcap binding as compiled here (lib/ + build/Release/cap.node),
 //                                        taken from wherever node_modules resolves `cap` (pnpm store, patched or not)
 //   /usr/bin/spa-server                  exec node on the bundle
@@ -62,7 +64,7 @@ try {
       resolveDir: serverDir,
       loader: 'js',
     },
-    outfile: join(lib, 'spa-server.mjs'),
+    outfile: join(lib, 'dist/src/cli/spa-server.mjs'),
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -75,13 +77,18 @@ try {
     logLevel: 'error',
     legalComments: 'eof',
   });
+  // daemon/notify.ts loads '../../../native/build/sd_notify.node' relative to the module: keep that shape.
+  const addon = join(serverDir, 'native/build/sd_notify.node');
+  if (!existsSync(addon))
+    throw new Error('deb: native/build/sd_notify.node is missing (node scripts/setup.mjs builds it)');
+  cpSync(addon, join(lib, 'native/build/sd_notify.node'));
   const cap = capDir();
   for (const f of ['package.json', 'LICENSE', 'lib', 'build/Release/cap.node'])
     cpSync(join(cap, f), join(lib, 'node_modules/cap', f), { recursive: true, dereference: true });
 
   const bin = join(pkgRoot, 'usr/bin/spa-server');
   mkdirSync(dirname(bin), { recursive: true });
-  writeFileSync(bin, '#!/bin/sh\nexec /usr/bin/node /usr/lib/spa-server/spa-server.mjs "$@"\n');
+  writeFileSync(bin, '#!/bin/sh\nexec /usr/bin/node /usr/lib/spa-server/dist/src/cli/spa-server.mjs "$@"\n');
   chmodSync(bin, 0o755);
 
   const unit = readFileSync(join(serverDir, 'systemd/spa-server.service'), 'utf8').replace(

@@ -56,6 +56,18 @@ describe('spa-server .deb', {
     if (process.execPath !== '/usr/bin/node') copyWithLibs(root, '/usr/bin/node');
     for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc/spa']) mkdirSync(join(root, d), { recursive: true });
     assert.ok(existsSync(join(root, 'lib/systemd/system/spa-server.service')));
+    // Type=notify: the notification addon sits where daemon/notify.ts looks for it, beside the bundle.
+    assert.ok(existsSync(join(root, 'usr/lib/spa-server/native/build/sd_notify.node')));
+    const addon = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module'; const r = createRequire(${JSON.stringify(`file://${root}/usr/lib/spa-server/dist/src/cli/spa-server.mjs`)}); console.log(typeof r('../../../native/build/sd_notify.node').send);`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(addon.trim(), 'function');
 
     const inRoot = (args: string) =>
       spawnSync(
