@@ -8,8 +8,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { ClientError } from './errors.js';
 import { printable, terminalJson } from './terminal-text.js';
 
+/** Set by the single-executable build (scripts/sea.mjs), which has no package.json beside it. */
+declare const __SPA_CLIENT_VERSION__: string | undefined;
+
 /** The client's version, from its package.json (one level up from the bundle, two from dist/src). */
 function version(): string {
+  if (typeof __SPA_CLIENT_VERSION__ === 'string') return __SPA_CLIENT_VERSION__;
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
@@ -157,8 +161,20 @@ function quietNodeWarnings(): void {
   });
 }
 
+/**
+ * A reader that closed early (`spa-client list | head -1`) is not a failure: stop quietly, as
+ * `ls | head` does, instead of an unhandled EPIPE stack trace. Other stream errors still throw.
+ */
+export function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => void): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    exit(0);
+  });
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   quietNodeWarnings();
+  quietOnClosedPipe(process.stdout, (code) => process.exit(code));
   const dashdash = argv.indexOf('--');
   const json = (dashdash < 0 ? argv : argv.slice(0, dashdash)).includes('--json');
   let pending: Promise<number> | undefined;

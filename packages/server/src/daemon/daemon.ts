@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { msLeftInStep } from '@spa/shared';
 import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/index.js';
+import { isConfigError } from '../config/index.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Firewall, Grant } from '../firewall/index.js';
 import { guardedPorts, KnockPipeline } from '../pipeline/index.js';
@@ -28,8 +29,9 @@ import {
   systemClock,
 } from './deps.js';
 import { FirewallWatch } from './firewall-watch.js';
+import { METRICS_EVERY_MS, renderMetrics, writeMetricsFile } from './metrics-file.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
-import { planReload } from './reload.js';
+import { clientChanges, planReload } from './reload.js';
 import { assertSafeStateDir } from './state-dir.js';
 
 export interface DaemonOptions {
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   readonly deps?: Partial<DaemonDeps>;
   /** Interval of the counter report at info (only when something changed). Default 60 s. */
   readonly reportEveryMs?: number;
+  /** How often [metrics] textfile is rewritten (default 15 s). */
+  readonly metricsEveryMs?: number;
   /** `run --trial`: every guarded port is on trial for this many seconds (trial.ts). */
   readonly trialSeconds?: number;
   /** Period of the firewall guard check (firewall-watch.ts); default WATCH_EVERY_MS. */
@@ -83,6 +87,10 @@ export class Daemon {
   readonly #watch: FirewallWatch;
   #stepTimer: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #startedAtMs = 0;
+  #lastReloadAtMs: number | undefined;
+  #metricsFailing = false;
   #stopping: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -231,6 +239,14 @@ export class Daemon {
       if (trial.trial) trial.announce(trial.trial.ports, 'run');
       const every = opts.reportEveryMs ?? DEFAULT_REPORT_MS;
       daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
+      daemon.#startedAtMs = clock.now();
+      if (config.metricsTextfile) {
+        daemon.writeMetrics();
+        daemon.#metricsTimer = setInterval(
+          () => daemon.writeMetrics(),
+          opts.metricsEveryMs ?? METRICS_EVERY_MS,
+        );
+      }
       log.info(
         {
           interfaces: config.interfaces,
@@ -238,7 +254,7 @@ export class Daemon {
           step: pipeline.step,
           sequencePorts: config.sequence ? config.sequence.range : undefined,
           services: [...config.services.keys()],
-          clients: config.clients.size,
+          clients: config.clients.size + config.fwknop.clients.size,
           ...(config.fwknop.clients.size > 0
             ? { fwknop: { port: config.fwknop.port, clients: config.fwknop.clients.size } }
             : {}),
@@ -268,6 +284,25 @@ export class Daemon {
     return this.pipeline.counters.snapshot();
   }
 
+  /** [metrics] textfile: the counters for node_exporter (metrics-file.ts). A failure is logged once until it works again. */
+  writeMetrics(): void {
+    const path = this.pipeline.config.metricsTextfile;
+    if (!path) return;
+    try {
+      const text = renderMetrics({
+        counters: this.counters(),
+        startedAtMs: this.#startedAtMs,
+        lastReloadAtMs: this.#lastReloadAtMs,
+        replayEntries: this.#store.size,
+      });
+      writeMetricsFile(path, text);
+      this.#metricsFailing = false;
+    } catch (err) {
+      if (!this.#metricsFailing) this.#log.warn({ err, path }, 'metrics textfile not written');
+      this.#metricsFailing = true;
+    }
+  }
+
   /** Log the counters at info: `periodic` only what changed (if anything), `signal` all. */
   report(kind: 'periodic' | 'signal'): void {
     if (kind === 'periodic') {
@@ -290,7 +325,9 @@ export class Daemon {
       try {
         loaded = this.#loadConfig(this.#configPath);
       } catch (err) {
-        this.#log.error({ err }, 'reload failed; keeping the previous configuration');
+        // A ConfigError's message names the file, key and fix: that, not a JS stack, is news to the admin.
+        const detail = isConfigError(err) ? { code: err.code, error: err.message } : { err };
+        this.#log.error(detail, 'reload failed; keeping the previous configuration');
         return false;
       }
       const plan = planReload(this.pipeline.config, loaded);
@@ -308,6 +345,7 @@ export class Daemon {
       }
       if (plan.needRestart.length > 0)
         this.#log.warn({ fields: plan.needRestart }, 'changed settings need a restart; kept the old values');
+      const changes = clientChanges(this.pipeline.config, plan.config);
       try {
         const previousLevel = this.pipeline.config.logLevel;
         this.pipeline.reload(plan.config, now);
@@ -319,8 +357,16 @@ export class Daemon {
         return false;
       }
       for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
+      this.#lastReloadAtMs = this.#clock.now();
+      const fwknop = plan.config.fwknop.clients.size;
       this.#log.info(
-        { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
+        {
+          // Every client counts, native and fwknop (fwknop also on its own, as in "listening").
+          clients: plan.config.clients.size + fwknop,
+          ...(fwknop > 0 ? { fwknop: { port: plan.config.fwknop.port, clients: fwknop } } : {}),
+          services: [...plan.config.services.keys()],
+          ...changes,
+        },
         'reloaded',
       );
       return true;
@@ -335,6 +381,7 @@ export class Daemon {
     this.#stopping ??= this.#serial(async () => {
       clearTimeout(this.#stepTimer);
       clearInterval(this.#reportTimer);
+      clearInterval(this.#metricsTimer);
       this.#watch.stop(); // before idle(): a failing grant must not queue a rebuild behind this stop
       this.#trial.close();
       this.#arm.live = false;

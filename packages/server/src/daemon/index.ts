@@ -8,6 +8,6 @@ export { Daemon, type DaemonOptions } from './daemon.js';
 export type { Clock, DaemonDeps, SignalSource } from './deps.js';
 export { DaemonError, type DaemonErrorCode } from './errors.js';
 export { createLogger, type Logger, type LoggerConfig, type LogLevel } from './log.js';
-export { pidFilePath } from './pid-file.js';
+export { type DaemonState, daemonState, pidFilePath } from './pid-file.js';
 export { type RunDaemonOptions, runDaemon } from './run.js';
 export { assertSafeStateDir, stateDirProblem } from './state-dir.js';

@@ -45,6 +45,7 @@ import {
   type HostAddresses,
   SignatureGate,
 } from '../verify/index.js';
+import { AuditLog } from './audit-log.js';
 import { ClockWatch } from './clock-watch.js';
 import { Counters } from './counters.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
@@ -95,6 +96,7 @@ export class KnockPipeline {
   readonly #firewall: Pick<Firewall, 'grant'>;
   readonly #log: Logger;
   readonly #rejectLog: RejectLog;
+  readonly #audit: AuditLog;
   readonly #onFilter: ((filter: string) => void) | undefined;
   readonly #tracker: SequenceTracker;
   readonly #inFlight = new Set<Promise<void>>();
@@ -119,6 +121,7 @@ export class KnockPipeline {
     this.#firewall = setup.firewall;
     this.#log = setup.logger;
     this.#rejectLog = new RejectLog(setup.logger);
+    this.#audit = new AuditLog(setup.logger);
     this.#onFilter = setup.onFilter;
     this.#signatures = new SignatureGate(setup.signatureBudget);
     this.#tracker = new SequenceTracker({
@@ -291,7 +294,17 @@ export class KnockPipeline {
   /** An SPA knock: a reason if rejected, undefined once the grants are issued. */
   #knock(p: CapturedPacket, atMs: number): KnockReject | undefined {
     const verdict = this.#tables.verifier.verify(p.payload, atMs);
-    if (!verdict.ok) return verdict.reason;
+    if (!verdict.ok) {
+      // Authentic but outside the time window: a wrong clock on the client. Tell the admin by how much.
+      if ('skewMs' in verdict) {
+        const skewSeconds = Math.round(verdict.skewMs / 1000);
+        this.#audit.refused(
+          { client: verdict.client.def.name, address: p.srcAddress, reason: verdict.reason, skewSeconds },
+          atMs,
+        );
+      }
+      return verdict.reason;
+    }
     const { client, payload } = verdict.value;
     const signed = () => {
       // The budget is a rate: measured on the monotonic clock, so a wall clock set back does not
@@ -300,9 +313,9 @@ export class KnockPipeline {
       return v.ok ? undefined : v.reason;
     };
     const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs, signed);
-    if (spent) return spent;
+    if (spent) return this.#refused(client.def.name, p.srcAddress, spent, atMs);
     const policy = evaluatePolicy(client.def, payload, p.srcAddress, atMs, this.#config);
-    if (!policy.ok) return policy.reason;
+    if (!policy.ok) return this.#refused(client.def.name, p.srcAddress, policy.reason, atMs);
     this.#grant(client.def.name, policy.grants, 'knock');
     return undefined;
   }
@@ -318,7 +331,7 @@ export class KnockPipeline {
     if (!verdict.ok) return verdict.reason;
     const { client, message } = verdict.value;
     const spent = this.#spend(client, toHex(fwknopReplayId(p.payload)), message.timestampSec * 1000, atMs);
-    if (spent) return spent;
+    if (spent) return this.#refused(client.name, p.srcAddress, spent, atMs);
     const policy = evaluateFwknopPolicy(client, message, p.srcAddress, atMs, this.#config);
     if (!policy.ok) {
       // An authentic request spa will never serve: say so at warn, once per packet (each is
@@ -328,10 +341,20 @@ export class KnockPipeline {
           { client: client.name, address: p.srcAddress, fwknopType: message.type, reason: policy.reason },
           'fwknop request refused: spa does not run commands or NAT',
         );
+      else this.#refused(client.name, p.srcAddress, policy.reason, atMs);
       return policy.reason;
     }
     this.#grant(client.name, policy.grants, 'fwknop');
     return undefined;
+  }
+
+  /**
+   * An authenticated knock refused by the policy (revoked, expired, source, service…): at info
+   * with the client's name (audit-log.ts). A replay is not news (anyone can resend a packet): debug only.
+   */
+  #refused(client: string, address: string, reason: KnockReject, atMs: number): KnockReject {
+    if (reason.startsWith('policy-')) this.#audit.refused({ client, address, reason }, atMs);
+    return reason;
   }
 
   /**
@@ -368,7 +391,7 @@ export class KnockPipeline {
       const { address, protocol, port, seconds, service } = g;
       let issued: Promise<void>;
       try {
-        issued = this.#firewall.grant({ address, protocol, port, seconds });
+        issued = this.#firewall.grant({ address, protocol, port, seconds, client });
       } catch (err) {
         issued = Promise.reject(err);
       }

@@ -42,10 +42,9 @@ export class FwknopVerifier {
   readonly #window: TimeWindow;
 
   constructor(clients: Iterable<FwknopClientDef>, window: TimeWindow) {
-    // A revoked client is never tried: its packets cost no HMAC and get `mac`, like strangers'.
-    this.#clients = [...clients]
-      .filter((def) => !def.revoked)
-      .map((def) => ({ def, prepared: prepareFwknopClient(def) }));
+    // A revoked client is tried too (one more HMAC per packet): its knocks are refused as
+    // policy-revoked after the HMAC, and the audit log can name the client.
+    this.#clients = [...clients].map((def) => ({ def, prepared: prepareFwknopClient(def) }));
     this.#window = window;
   }
 

@@ -24,7 +24,9 @@ describe('KnockPipeline: fwknop packets', () => {
     const r = fwknopRig();
     send(r, r.fixture.fwknopPacket('laptop', NOW));
     await r.pipeline.idle();
-    assert.deepEqual(granted(r.firewall), [{ address: SRC, protocol: 'tcp', port: 22, seconds: 30 }]);
+    assert.deepEqual(granted(r.firewall), [
+      { address: SRC, protocol: 'tcp', port: 22, seconds: 30, client: 'laptop' },
+    ]);
     const line = r.log.records().find((l) => l.msg === 'grant');
     assert.equal(line?.client, 'laptop');
     assert.equal(line?.via, 'fwknop');
@@ -35,7 +37,7 @@ describe('KnockPipeline: fwknop packets', () => {
     send(r, r.fixture.fwknopPacket('laptop', NOW, { message: '203.0.113.9,tcp/22', clientTimeoutSec: 600 }));
     await r.pipeline.idle();
     assert.deepEqual(granted(r.firewall), [
-      { address: '203.0.113.9', protocol: 'tcp', port: 22, seconds: 120 },
+      { address: '203.0.113.9', protocol: 'tcp', port: 22, seconds: 120, client: 'laptop' },
     ]);
   });
 
@@ -143,12 +145,23 @@ describe('KnockPipeline: fwknop packets', () => {
     send(r, r.fixture.fwknopPacket('office', NOW)); // from 198.51.100.7, outside 192.0.2.0/24
     send(r, r.fixture.fwknopPacket('laptop', NOW, { username: 'alice' }));
     await r.pipeline.idle();
+    // The revoked key is still recognised (one HMAC): refused as policy-revoked, by name.
     assert.deepEqual(r.pipeline.counters.snapshot(), {
       'policy-service': 1,
       'policy-username': 1,
-      mac: 2,
+      'policy-revoked': 1,
+      mac: 1,
       grant: 1,
     });
+    const audit = r.log.records().filter((l) => l.msg === 'authenticated knock refused');
+    assert.deepEqual(
+      audit.map((l) => [l.level, l.client, l.reason]),
+      [
+        [30, 'laptop', 'policy-service'],
+        [30, 'laptop', 'policy-username'],
+        [30, 'old', 'policy-revoked'],
+      ],
+    );
   });
 
   it('fwknop packets on a native knock port, and native knocks on the fwknop port, go nowhere', async () => {

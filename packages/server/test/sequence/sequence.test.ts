@@ -28,7 +28,7 @@ describe('one-time knock sequences', () => {
     send(r, seq, NOW);
     await r.pipeline.idle();
     assert.deepEqual(granted(r.firewall), [
-      { address: '198.51.100.7', protocol: 'tcp', port: 443, seconds: 30 },
+      { address: '198.51.100.7', protocol: 'tcp', port: 443, seconds: 30, client: 'alice' },
     ]);
     const c = r.pipeline.counters.snapshot();
     assert.equal(c['sequence-complete'], 1);

@@ -20,8 +20,11 @@ export const SPA_CLIENT_BIN = join(ROOT, 'packages/client/bin/spa-client.js');
 const START_TIMEOUT_MS = 15_000;
 export const SPA_SERVICE = 'ssh';
 
-function cli(args: readonly string[]): string {
-  const r = spawnSync(process.execPath, [SPA_SERVER_BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+/** Runs spa-server on this host, or in namespace `ns` (where init finds the capture interface). */
+function cli(args: readonly string[], ns?: string): string {
+  const argv = [process.execPath, SPA_SERVER_BIN, ...args];
+  const [cmd, ...rest] = ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
+  const r = spawnSync(cmd!, rest, { encoding: 'utf8', timeout: 30_000 });
   if (r.error || r.status !== 0) {
     throw new Error(`spa-server ${args.join(' ')} failed: ${r.error ? String(r.error) : r.stderr}`);
   }
@@ -43,23 +46,32 @@ export interface SpaSetup {
 }
 
 /** `spa-server init` + `add-client`: a config guarding `ssh=PORT/tcp` and one client's profile. */
-export function initSpa(dir: string, ifname: string, host: string, guardedPort: number): SpaSetup {
+export function initSpa(
+  dir: string,
+  ifname: string,
+  host: string,
+  guardedPort: number,
+  ns?: string,
+): SpaSetup {
   const configPath = join(dir, 'server.toml');
-  cli([
-    'init',
-    '--config',
-    configPath,
-    '--interface',
-    ifname,
-    '--service',
-    `${SPA_SERVICE}=${guardedPort}/tcp`,
-    '--name',
-    'lab',
-    '--host',
-    host,
-    '--state-dir',
-    join(dir, 'state'),
-  ]);
+  cli(
+    [
+      'init',
+      '--config',
+      configPath,
+      '--interface',
+      ifname,
+      '--service',
+      `${SPA_SERVICE}=${guardedPort}/tcp`,
+      '--name',
+      'lab',
+      '--host',
+      host,
+      '--state-dir',
+      join(dir, 'state'),
+    ],
+    ns,
+  );
   const out = cli(['add-client', '--config', configPath, '--services', SPA_SERVICE, 'bench']);
   const profileUri = out.split('\n').find((l) => l.startsWith('spa://'));
   if (!profileUri) throw new Error(`spa-server add-client printed no spa:// profile:\n${out}`);
@@ -110,7 +122,7 @@ export class Spa implements GuardedSystem {
 
   static async start(lab: Lab, o: SpaOptions): Promise<Spa> {
     const server = lab.hosts.server;
-    const setup = initSpa(o.dir, server.ifname, server.ipv4, o.guardedPort);
+    const setup = initSpa(o.dir, server.ifname, server.ipv4, o.guardedPort, server.ns);
     if (o.fwknopClients) addFwknopClients(setup.configPath, o.fwknopClients);
     const proc = lab.spawn(server, [
       process.execPath,
