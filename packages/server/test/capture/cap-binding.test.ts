@@ -90,13 +90,14 @@ describe('patched cap on real interfaces (network namespaces)', () => {
     assert.equal(r.nonMatching, 0, 'a frame no filter admits was delivered');
   });
 
-  test('10,000 open/close cycles with GC in one process: no crash, RSS growth ≤ 1 MB', (t) => {
+  test('10,000 open/close cycles with GC in one process: no crash, RSS growth outside the JS heap ≤ 1 MB', (t) => {
     if (!needsNamespace(t)) return;
     const r = runChild(['gc-cycles', '10000'], 600_000);
     t.diagnostic(JSON.stringify(r));
     assert.equal(r.cycles, 10_000);
     assert.ok(r.collected! >= 9_000, `only ${r.collected} Cap objects were garbage-collected`);
-    assert.ok(r.rssGrowthKiB! <= 1024, `RSS grew ${r.rssGrowthKiB} KiB`);
+    // Upstream cap leaked ~1.4 kB per open (~14 MB here). RSS itself is reported too.
+    assert.ok(r.nativeGrowthKiB! <= 1024, `RSS outside the JS heap grew ${r.nativeGrowthKiB} KiB`);
   });
 
   // What the capture itself delays a timer by is the longest it holds the event loop: from the
