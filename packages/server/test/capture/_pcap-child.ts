@@ -57,6 +57,21 @@ function injector(device: string): (frame: Uint8Array) => void {
   return (frame) => cap.send(Buffer.from(frame));
 }
 
+/** Sends 'live' to port 41000 every 10 ms until the capture has it (at most 2 s). */
+async function captureLive(inject: (frame: Uint8Array) => void): Promise<void> {
+  const seen = () => packets.some((p) => p.payload === 'live');
+  for (let i = 0; i < 200 && !seen(); i++) {
+    inject(v4udp(41000, 'live'));
+    await sleep(10);
+  }
+  if (!seen()) throw new Error('the capture saw no frame within 2 s of opening');
+}
+
+/** Drops the probes of captureLive from what the scenario reports. */
+function forgetLive(): void {
+  for (let i = packets.length - 1; i >= 0; i--) if (packets[i]!.payload === 'live') packets.splice(i, 1);
+}
+
 const v4udp = (port: number, text: string, src = '10.0.0.7') =>
   ethernet(
     ETHERTYPE.IPV4,
@@ -224,6 +239,10 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const source = new PcapSource({ interfaces: ['lo'], filter: buildFilter({ spaPorts: [41000] }) });
     source.start(onPacket, onReject);
     const inject = injector('lo');
+    // A frame sent within the first milliseconds of a fresh handle is sometimes not captured
+    // (seen 4 of 15 runs with 'step 1' missing; none with the handle given 50 ms). That start-up
+    // window is not what this test is about: wait until a frame is seen (bounded), then drop it.
+    await captureLive(inject);
     const gc = (globalThis as { gc?: () => void }).gc;
     for (let i = 1; i <= 50; i++) {
       source.setFilter(buildFilter({ spaPorts: [41000 + i] }));
@@ -234,6 +253,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     }
     await sleep(100);
     source.stop();
+    forgetLive();
     return { handlesOpened: source.handlesOpened };
   },
 
