@@ -3,7 +3,7 @@
  * gets one run id (names `spal-<runId>-<host>`), loopback up in each, and is registered so that it
  * is deleted on exit or SIGINT/SIGTERM/SIGHUP; leftovers of dead runs are deleted first.
  */
-import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { type SpawnSyncOptions, type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { cleanLeftovers, cleanLeftoversSync, register, unregister } from './cleanup.js';
 import { destroyNamespaces, destroyNamespacesSync, IP_BIN, ipBatch, ipBatchSync } from './ip.js';
 import { HOST_NAME_RE, newRunId, nsName } from './names.js';
@@ -138,8 +138,12 @@ export function inNamespace(ns: string, argv: readonly string[] = []): [string, 
   return [IP_BIN, 'netns', 'exec', ns, ...argv];
 }
 
-/** Runs `argv` inside `ns` and waits for it (spawnSync semantics, utf8 output by default). */
-export function execInSync(ns: string, argv: readonly string[], opts: SpawnSyncOptions = {}) {
+/** Runs `argv` inside `ns` and waits for it (spawnSync semantics, utf8 output). */
+export function execInSync(
+  ns: string,
+  argv: readonly string[],
+  opts: Omit<SpawnSyncOptions, 'encoding'> = {},
+): SpawnSyncReturns<string> {
   const [bin, ...args] = inNamespace(ns, argv);
-  return spawnSync(bin, args, { encoding: 'utf8', ...opts });
+  return spawnSync(bin, args, { ...opts, encoding: 'utf8' });
 }

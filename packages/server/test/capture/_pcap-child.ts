@@ -189,8 +189,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       ETHERTYPE.IPV4,
       ipv4(udp(5, 40001, Buffer.from('on veth')), {
         protocol: PROTO.UDP,
-        src: '10.99.0.1',
-        dst: '10.99.0.2',
+        src: '192.0.2.1',
+        dst: '192.0.2.2',
       }),
     );
     onVeth.fill(0xff, 0, 6); // broadcast destination MAC
