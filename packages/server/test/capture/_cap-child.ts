@@ -67,8 +67,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const source = new PcapSource({
       interfaces: ['spa-cb'],
       filter: buildFilter({ spaPorts: [MATCHING, 42000] }),
-      snaplen: 128,
-      bufferBytes: 32 << 20,
+      testSeams: { snaplen: 128, bufferBytes: 32 << 20 },
     });
     source.start((p) => {
       if (p.dstPort === NON_MATCHING) nonMatching++;

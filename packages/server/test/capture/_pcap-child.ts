@@ -152,7 +152,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const source = new PcapSource({
       interfaces: ['lo'],
       filter: buildFilter({ spaPorts: SPA }),
-      maxPerDispatch: 10,
+      testSeams: { maxPerDispatch: 10 },
     });
     let turn = 0;
     const perTurn: number[] = [];
@@ -247,7 +247,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const opted = new PcapSource({
       interfaces: ['spa-vb'],
       filter: buildFilter({ spaPorts: SPA }),
-      promiscuous: true,
+      testSeams: { promiscuous: true },
     });
     opted.start(onPacket, onReject);
     const promiscuityOptedIn = (await import('node:child_process'))
