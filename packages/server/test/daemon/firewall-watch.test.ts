@@ -33,10 +33,12 @@ async function launch(watchEveryMs: number) {
         clock: { now: () => NOW, monotonic: () => 0 },
         loadConfig: () => fixture.config,
       },
-      watchEveryMs,
-      onReady: (d) => {
-        daemon = d;
-        resolve();
+      testSeams: {
+        watchEveryMs,
+        onReady: (d) => {
+          daemon = d;
+          resolve();
+        },
       },
     });
     stop = async () => {

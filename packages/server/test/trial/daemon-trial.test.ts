@@ -60,7 +60,7 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
       clock: { now: () => clock.now, monotonic: () => clock.now },
       loadConfig: () => r.next,
     },
-    onReady,
+    testSeams: { onReady },
     ...(trialSeconds !== undefined ? { trialSeconds } : {}),
   };
   r.done = runDaemon(options);
