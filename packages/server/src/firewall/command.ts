@@ -38,8 +38,6 @@ export interface CommandOptions {
   now?: Clock;
   spawn?: SpawnFn;
   testSeams?: CommandTestSeams;
-  /** Per-command timeout; default 10000 ms. */
-  timeoutMs?: number;
 }
 
 export const PLACEHOLDERS = ['ip', 'proto', 'port', 'seconds'] as const;
@@ -102,7 +100,7 @@ export class CommandFirewall implements Firewall {
     this.#grants = new GrantTable(options.now ?? Date.now);
     this.#spawn = options.spawn ?? defaultSpawn;
     this.#prefix = options.testSeams?.argvPrefix ?? [];
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#timeoutMs = options.testSeams?.timeoutMs ?? 10_000;
   }
 
   async start(guarded: GuardedPort[]): Promise<void> {

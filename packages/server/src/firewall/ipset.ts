@@ -59,8 +59,6 @@ export interface IpsetOptions {
   testSeams?: CommandTestSeams;
   spawn?: SpawnFn;
   log?: LogFn;
-  /** Per-command answer timeout; default 5000 ms. */
-  timeoutMs?: number;
   /** Clock for the live-grant bookkeeping; default Date.now. */
   now?: () => number;
 }
@@ -88,7 +86,7 @@ export class IpsetFirewall implements Firewall {
     this.names = ipsetNames(checkName(options.name ?? 'spa', 'ipset name'));
     this.#prefix = options.testSeams?.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#timeoutMs = options.testSeams?.timeoutMs ?? 5000;
     this.#session = new LineSession({
       label: 'ipset',
       argv: ['ipset', '-'],

@@ -79,8 +79,6 @@ export interface NftablesOptions {
   testSeams?: NftablesTestSeams;
   spawn?: SpawnFn;
   log?: LogFn;
-  /** Per-command answer timeout; default 5000 ms. */
-  timeoutMs?: number;
   /** Clock for the live-tuple bookkeeping; default Date.now. */
   now?: () => number;
 }
@@ -122,7 +120,7 @@ export class NftablesFirewall implements Firewall {
     this.#nft = seams.nftPath ?? 'nft';
     this.#prefix = seams.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#timeoutMs = options.testSeams?.timeoutMs ?? 5000;
     this.#now = options.now ?? Date.now;
     this.#live = new LiveTuples(this.#now, EXPIRY_GRACE_MS);
     this.#session = new LineSession({

@@ -24,6 +24,8 @@ export interface ChildLike extends EventEmitter {
  */
 export interface CommandTestSeams {
   argvPrefix?: string[];
+  /** Per-command answer timeout; default 5000 ms (nftables, ipset), 10000 ms (command). */
+  timeoutMs?: number;
 }
 
 export type SpawnFn = (

@@ -284,7 +284,7 @@ describe('NftablesFirewall on a fake nft', () => {
         return 'hang';
       },
     });
-    const fw = new NftablesFirewall({ spawn: nft.spawn, timeoutMs: 100 });
+    const fw = new NftablesFirewall({ spawn: nft.spawn, testSeams: { timeoutMs: 100 } });
     await assert.rejects(fw.grant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 5 }), {
       code: 'firewall-timeout',
     });
