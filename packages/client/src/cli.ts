@@ -6,9 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ClientError } from './errors.js';
+import { printable, terminalJson } from './terminal-text.js';
+
+/** Set by the single-executable build (scripts/sea.mjs), which has no package.json beside it. */
+declare const __SPA_CLIENT_VERSION__: string | undefined;
 
 /** The client's version, from its package.json (one level up from the bundle, two from dist/src). */
 function version(): string {
+  if (typeof __SPA_CLIENT_VERSION__ === 'string') return __SPA_CLIENT_VERSION__;
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
@@ -35,6 +40,8 @@ function outputOptions(cmd: Command): Command {
 
 export function buildProgram(run: (p: Promise<number>) => Promise<void>): Command {
   const program = new Command('spa-client')
+    // commander quotes arguments in its own errors (unknown command, option…): escape them.
+    .configureOutput({ writeErr: (str) => process.stderr.write(printable(str)) })
     .description('Open ports guarded by spa-server with one encrypted packet')
     .version(version(), '-V, --version')
     .option('-c, --config <file>', CONFIG_HELP)
@@ -43,8 +50,11 @@ export function buildProgram(run: (p: Promise<number>) => Promise<void>): Comman
 
   program
     .command('import')
-    .description('store a spa:// profile printed by `spa-server add-client` (- reads it from stdin)')
-    .argument('<uri>', 'the spa://… line, or - for stdin')
+    .description(
+      'store a spa:// profile printed by `spa-server add-client`: spa-client import - < FILE ' +
+        '(a URI given as an argument is visible to every local user in the process list)',
+    )
+    .argument('<uri>', '- to read the spa://… line from stdin (recommended), or the line itself')
     .option('--name <name>', "the name to use in SERVICE@NAME (default: the server's name)")
     .option('--force', 'replace a profile of the same name')
     .option('--json', 'print one JSON object')
@@ -133,12 +143,38 @@ export function report(e: unknown, json: boolean): number {
     message = `internal error: ${e instanceof Error ? e.message : String(e)}`;
     if (process.env.SPA_DEBUG && e instanceof Error && e.stack) hint = e.stack;
   }
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, code, error: message, hint })}\n`);
-  process.stderr.write(`spa-client: ${message}\n${hint ? `  ${hint}\n` : ''}`);
+  if (json) process.stdout.write(`${terminalJson({ ok: false, code, error: message, hint })}\n`);
+  // Messages quote profile names, hosts, services and arguments: escape control characters.
+  process.stderr.write(printable(`spa-client: ${message}\n${hint ? `  ${hint}\n` : ''}`));
   return exit;
 }
 
+/**
+ * Node prints process warnings (deprecations, MaxListenersExceededWarning…) to stderr. None is
+ * meant for the user of spa-client (their causes are fixed where found, e.g. wait-open.ts);
+ * with SPA_DEBUG set they are shown, marked as debug output.
+ */
+function quietNodeWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (process.env.SPA_DEBUG) process.stderr.write(printable(`spa-client debug: ${w.name}: ${w.message}\n`));
+  });
+}
+
+/**
+ * A reader that closed early (`spa-client list | head -1`) is not a failure: stop quietly, as
+ * `ls | head` does, instead of an unhandled EPIPE stack trace. Other stream errors still throw.
+ */
+export function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => void): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    exit(0);
+  });
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  quietNodeWarnings();
+  quietOnClosedPipe(process.stdout, (code) => process.exit(code));
   const dashdash = argv.indexOf('--');
   const json = (dashdash < 0 ? argv : argv.slice(0, dashdash)).includes('--json');
   let pending: Promise<number> | undefined;

@@ -11,6 +11,7 @@ export type ClientErrorCode =
   | 'unknown-service' // no profile offers the service
   | 'ambiguous' // several profiles offer the service
   | 'no-sequence' // the profile has no one-time sequences
+  | 'sequence-spent' // knock: this step's sequence was already sent from here
   | 'exists' // import: a profile of that name exists
   | 'config' // the profile file is unreadable, corrupt or incomplete
   | 'permissions' // the profile file is readable by group or others
@@ -24,7 +25,7 @@ export type ClientErrorCode =
 
 /**
  * Exit codes, stable for scripts: 2 usage, 3 profile file, 4 name resolution, 5 no answer,
- * 6 the SSH key could not sign the knock.
+ * 6 the SSH key could not sign the knock, 7 knock: this step's sequence was already sent.
  */
 export const EXIT_CODES: Readonly<Record<ClientErrorCode, number>> = {
   usage: 2,
@@ -32,6 +33,7 @@ export const EXIT_CODES: Readonly<Record<ClientErrorCode, number>> = {
   'unknown-service': 2,
   ambiguous: 2,
   'no-sequence': 2,
+  'sequence-spent': 7,
   exists: 2,
   config: 3,
   permissions: 3,

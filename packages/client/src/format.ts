@@ -8,13 +8,22 @@ export function formatElapsed(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** `ssh on web1 is open for 30 s (opened in 2.4 ms)`. */
+/**
+ * `ssh on web1 is open for the server's default time (opened in 2.4 ms)`. The client knows what
+ * it asked for, not what the server granted: a duration is reported as asked, with the cap.
+ */
 export function describeResult(r: OpenResult): string {
   const what = `${r.service} on ${r.name}`;
   const window = r.durationSeconds ? formatSeconds(r.durationSeconds) : "the server's default time";
+  const asked = r.durationSeconds ? `; asked for ${window}, the server grants at most its max_duration` : '';
   const signed = r.signedBy ? `, signed by ${r.signedBy}` : '';
-  if (r.status === 'open')
-    return `${what} is open for ${window} (opened in ${formatElapsed(r.openedInMs ?? 0)}${signed})`;
+  if (r.status === 'open') {
+    const time = r.durationSeconds ? '' : ` for ${window}`;
+    return `${what} is open${time} (opened in ${formatElapsed(r.openedInMs ?? 0)}${signed})${asked}`;
+  }
+  if (r.status === 'already-open') {
+    return `${what} was already open before the knock (an earlier grant, or the port is not guarded); knock sent anyway${signed}${asked}`;
+  }
   const ports = [...new Set(r.knockPorts)].join(', ');
   if (r.protocol === 'udp') return `${what}: knock sent; ${r.port}/udp cannot be checked from here, try it`;
   const s = r.knockPorts.length > 1 ? 's' : '';

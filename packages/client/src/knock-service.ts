@@ -11,17 +11,21 @@ import {
   type L4Protocol,
   msLeftInStep,
   timeStep,
+  toHex,
   wipe,
 } from '@spa/shared';
 import { decoyPort, interleave, randomBelow, watchedBy } from './decoys.js';
 import { ClientError, usage } from './errors.js';
 import { noAnswerError, OPEN_DEFAULTS, type OpenDeps, type OpenResult } from './open-service.js';
 import { type Endpoint, resolveHost } from './resolve.js';
+import type { SentSequences } from './sent-sequences.js';
 import { PortWatcher } from './wait-open.js';
 
 export interface KnockDeps extends OpenDeps {
   /** One TCP knock: a SYN, the socket dropped before any retransmission. */
   tcpKnock(to: Endpoint): Promise<void>;
+  /** The sequences already sent from here (sent-sequences.ts); absent: no memory. */
+  sent?: SentSequences;
 }
 
 export interface SequenceNow {
@@ -105,7 +109,20 @@ export async function knockService(
   }
   const mono = deps.monotonic ?? deps.now;
   const resolved = await resolveHost(profile.host, deps.lookup, req.family);
-  const { knocks } = currentSequence(profile, service, deps.now(), name);
+  const now = deps.now();
+  const { knocks, step } = currentSequence(profile, service, now, name);
+  // The server takes each step's sequence once: never send it twice (see sent-sequences.ts).
+  const key = `${toHex(profile.serverId)}/${profile.client}/${service}/${step}`;
+  const earlier = deps.sent?.find(key, now);
+  if (earlier) {
+    const nextInSeconds = Math.ceil(msLeftInStep(now, profile.stepSeconds) / 1000);
+    throw new ClientError(
+      'sequence-spent',
+      `this step's knock sequence for ${service} on ${name} was already sent at ${new Date(earlier.sentAtMs).toISOString()}; the server accepts each sequence once`,
+      `the next step's sequence is ready in ${nextInSeconds} s (spa-client ports ${service}@${name}), or use spa-client open ${service}@${name}`,
+    );
+  }
+  deps.sent?.add({ key, sentAtMs: now, expiresAtMs: (step + 2) * profile.stepSeconds * 1000 }, now);
   const watched = watchedBy(profile);
   const decoys = Array.from({ length: req.decoys ?? 0 }, (): Knock => {
     const protocol: L4Protocol =
@@ -153,5 +170,5 @@ export async function knockService(
   } finally {
     watcher.close();
   }
-  throw noAnswerError(name, service, spec.port, Math.round(waitMs / 1000));
+  throw noAnswerError(name, service, spec.port, Math.round(waitMs / 1000), deps.now());
 }

@@ -72,8 +72,12 @@ export interface OpenResult {
   /** Knock port of each packet sent. */
   readonly knockPorts: readonly number[];
   readonly durationSeconds: number | undefined;
-  /** `open`: the port accepted a connection; `sent`: not waited for (--no-wait, or a UDP service). */
-  readonly status: 'open' | 'sent';
+  /**
+   * `open`: the port accepted a connection after the knock; `already-open`: it accepted one
+   * made before the knock, so the knock cannot be credited (an earlier grant, or no guard);
+   * `sent`: not waited for (--no-wait, or a UDP service).
+   */
+  readonly status: 'open' | 'already-open' | 'sent';
   /** From the first packet to the accepted connection. */
   readonly openedInMs?: number;
   /** Two-factor: the fingerprint of the SSH key that signed the knocks; undefined = unsigned. */
@@ -87,6 +91,16 @@ export const OPEN_DEFAULTS = {
   probeTimeoutMs: 300,
 } as const;
 
+/**
+ * Was the port open before the knock? One connection attempt is started just before the first
+ * packet. A guarded port drops its SYN (the kernel retries only after ~1 s), so an answer within
+ * this bound can only come from a port that was already open: its SYN reached the server before
+ * the knock could be granted. A later answer proves nothing and is not waited for.
+ */
+export const PRE_KNOCK_PROBE_MS = 900;
+/** Head start of that SYN over the knock packet. */
+export const PRE_KNOCK_LEAD_MS = 2;
+
 /** Spacing of decoys around an SPA packet: 5-24 ms, like a burst of unrelated datagrams. */
 const decoySpacing = (random: Random) => 5 + randomBelow(random, 20);
 
@@ -95,10 +109,14 @@ export function noAnswerError(
   service: string,
   port: number,
   seconds: number,
+  nowMs: number,
   allow?: IpAddress,
 ) {
+  // A wrong clock is the usual cause and looks like any other silence: say what this clock says.
+  const clock = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const hint =
-    'check the clock (server allows ±30 s), that spa-server runs, and the network path' +
+    `check the clock: this machine says ${clock} (UTC); the server accepts knocks within ±30 s of its own ` +
+    '(by default; compare with `date -u` there, and use NTP on both); then that spa-server runs, and the network path' +
     (allow ? `; with --allow ${formatIp(allow)} this machine may not be the one let in (try --no-wait)` : '');
   return new ClientError(
     'no-answer',
@@ -183,20 +201,38 @@ export async function openService(req: OpenRequest, deps: OpenDeps): Promise<Ope
       intervalMs: req.probeIntervalMs ?? OPEN_DEFAULTS.probeIntervalMs,
       timeoutMs: req.probeTimeoutMs ?? OPEN_DEFAULTS.probeTimeoutMs,
     });
+    const before = new AbortController();
+    let openBefore = false;
+    deps.probe(service, PRE_KNOCK_PROBE_MS, before.signal).then(
+      (ok) => {
+        openBefore = ok;
+      },
+      () => {},
+    );
     try {
+      await deps.sleep(PRE_KNOCK_LEAD_MS);
       let firstSentAt: number | undefined;
       for (let attempt = 1; attempt <= sends; attempt++) {
         const sentAt = await sendOne(attempt);
         firstSentAt ??= sentAt;
         req.onEvent?.({ kind: 'waiting', attempt, of: sends });
         if (await watcher.until(mono() + retryAfterMs)) {
-          return { ...base, status: 'open', openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
+          const status = openBefore ? 'already-open' : 'open';
+          return { ...base, status, openedInMs: Math.max(0, watcher.openedAt! - firstSentAt) };
         }
       }
     } finally {
+      before.abort();
       watcher.close();
     }
-    throw noAnswerError(name, req.service, spec.port, Math.round((sends * retryAfterMs) / 1000), req.allow);
+    throw noAnswerError(
+      name,
+      req.service,
+      spec.port,
+      Math.round((sends * retryAfterMs) / 1000),
+      deps.now(),
+      req.allow,
+    );
   };
 
   try {

@@ -30,11 +30,16 @@ export function connectTcp(
   });
 }
 
-/** One attempt, closed again at once: true if the port accepted the connection. */
+/**
+ * One attempt, closed again at once: true if the port accepted the connection. Closed with
+ * RST, not FIN: a FIN before the SSH identification makes sshd log
+ * "error: kex_exchange_identification: Connection closed by remote host" for every probe;
+ * an immediate RST leaves no line (test/port-probe.test.ts, against a real sshd).
+ */
 export async function probeTcp(to: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const socket = await connectTcp(to, timeoutMs, signal);
   if (!socket) return false;
   socket.on('error', () => {});
-  socket.destroy();
+  socket.resetAndDestroy();
   return true;
 }

@@ -121,7 +121,7 @@ function profilesTable(path: string, doc: Table): Table {
 
 function toStored(path: string, name: string, entry: unknown): StoredProfile {
   const key = `profiles.${name}`;
-  const hint = `import it again: spa-client import 'spa://…' --name ${name} --force`;
+  const hint = `import it again: spa-client import - --name ${name} --force < PROFILE_FILE`;
   if (!PROFILE_NAME.test(name)) throw configError(path, `[${key}]: not a valid profile name`, 'rename it');
   if (!isTable(entry)) throw configError(path, `${key} must be a table`, hint);
   const uri = entry.uri;

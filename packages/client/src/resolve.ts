@@ -14,7 +14,8 @@ export interface Selected {
   readonly spec: ProfileService;
 }
 
-const NO_PROFILES_HINT = "import one first: spa-client import 'spa://…' (printed by spa-server add-client)";
+const NO_PROFILES_HINT =
+  'import one first: spa-client import - < PROFILE_FILE (the spa:// line spa-server add-client printed)';
 
 function offering(profiles: readonly StoredProfile[], service: string): StoredProfile[] {
   return profiles.filter((p) => Object.hasOwn(p.profile.services, service));

@@ -1,4 +1,6 @@
 /** A one-line spinner on stderr, only when stderr is a terminal. */
+import { printable } from './terminal-text.js';
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export interface Spinner {
@@ -10,7 +12,7 @@ const NONE: Spinner = { text() {}, stop() {} };
 
 export function startSpinner(initial: string, stream: NodeJS.WriteStream = process.stderr): Spinner {
   if (!stream.isTTY) return NONE;
-  let text = initial;
+  let text = printable(initial);
   let i = 0;
   const draw = () => stream.write(`\r\x1b[2K${FRAMES[i++ % FRAMES.length]} ${text}`);
   draw();
@@ -18,7 +20,7 @@ export function startSpinner(initial: string, stream: NodeJS.WriteStream = proce
   timer.unref();
   return {
     text(t) {
-      text = t;
+      text = printable(t); // holds profile and service names
     },
     stop() {
       clearInterval(timer);

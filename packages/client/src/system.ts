@@ -8,6 +8,7 @@ import { tcpKnock, UdpSender } from './knock-sender.js';
 import type { KnockDeps } from './knock-service.js';
 import { probeTcp } from './port-probe.js';
 import { systemLookup } from './resolve.js';
+import { fileSentSequences } from './sent-sequences.js';
 import { SshAgent } from './ssh-agent.js';
 
 export interface SystemDeps extends KnockDeps {
@@ -34,6 +35,7 @@ export function systemDeps(): SystemDeps {
     random: (n) => new Uint8Array(randomBytes(n)),
     sleep,
     lookup: systemLookup,
+    sent: fileSentSequences(),
     agent: process.env.SSH_AUTH_SOCK ? new SshAgent(process.env.SSH_AUTH_SOCK) : undefined,
     close: () => udp.close(),
   };

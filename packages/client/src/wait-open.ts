@@ -24,7 +24,14 @@ export interface ProbeTiming {
 }
 
 export class PortWatcher {
-  readonly #stop = new AbortController();
+  /**
+   * One controller per attempt in flight (and one for the sleep), not one signal shared by all:
+   * attempts overlap (up to timeoutMs / gap of them), and more than 10 listeners on one
+   * AbortSignal made Node print MaxListenersExceededWarning on a port that stays closed.
+   */
+  readonly #attempts = new Set<AbortController>();
+  #sleep: AbortController | undefined;
+  #closed = false;
   readonly #opened: Promise<void>;
   #markOpen!: () => void;
   #openedAt: number | undefined;
@@ -49,22 +56,27 @@ export class PortWatcher {
   }
 
   #attempt(): void {
-    this.#deps.probe(this.#to, this.#timing.timeoutMs, this.#stop.signal).then(
-      (ok) => {
-        if (ok && this.#openedAt === undefined) {
-          this.#openedAt = this.#clock();
-          this.#markOpen();
-        }
-      },
-      () => {},
-    );
+    const stop = new AbortController();
+    this.#attempts.add(stop);
+    this.#deps
+      .probe(this.#to, this.#timing.timeoutMs, stop.signal)
+      .then(
+        (ok) => {
+          if (ok && this.#openedAt === undefined) {
+            this.#openedAt = this.#clock();
+            this.#markOpen();
+          }
+        },
+        () => {},
+      )
+      .finally(() => this.#attempts.delete(stop));
   }
 
   /** Probe until open or `deadline` (by `clock`). Attempts still in flight may succeed later. */
   async until(deadline: number): Promise<boolean> {
     let gap = FIRST_PROBE_GAP_MS;
     let attempts = 0;
-    while (this.#openedAt === undefined && !this.#stop.signal.aborted) {
+    while (this.#openedAt === undefined && !this.#closed) {
       const left = deadline - this.#clock();
       if (left <= 0) break;
       this.#attempt();
@@ -74,13 +86,18 @@ export class PortWatcher {
         gap *= 2;
       }
       const wait = Math.min(next, this.#timing.intervalMs, left);
-      await Promise.race([this.#opened, this.#deps.sleep(wait, this.#stop.signal)]);
+      this.#sleep = new AbortController();
+      await Promise.race([this.#opened, this.#deps.sleep(wait, this.#sleep.signal)]);
+      this.#sleep.abort(); // the sleep's timer, if the port opened first
     }
     return this.#openedAt !== undefined;
   }
 
   /** Abort attempts in flight and any sleep. */
   close(): void {
-    this.#stop.abort();
+    this.#closed = true;
+    for (const a of this.#attempts) a.abort();
+    this.#attempts.clear();
+    this.#sleep?.abort();
   }
 }

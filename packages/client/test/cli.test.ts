@@ -1,5 +1,7 @@
 /** The built `spa-client` as a user runs it: exit codes, messages, files. Loopback only. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
@@ -7,8 +9,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type ClientProfile, encodeProfile, PACKET_LENGTH } from '@spa/shared';
-import { makeProfile, runCli, serverVerify, tempDir } from './helpers.js';
+import { type ClientProfile, encodeProfile, msLeftInStep, PACKET_LENGTH } from '@spa/shared';
+import { BIN, makeProfile, runCli, serverVerify, tempDir } from './helpers.js';
 
 async function echoServer(t: { after(f: () => void): void }): Promise<number> {
   const server: Server = createServer((c) => {
@@ -19,6 +21,28 @@ async function echoServer(t: { after(f: () => void): void }): Promise<number> {
   await once(server, 'listening');
   t.after(() => server.close());
   return (server.address() as { port: number }).port;
+}
+
+/** A stand-in server: the TCP port listens (echo) only after a datagram reaches the knock port. */
+async function opensOnKnock(t: { after(f: () => void): void }): Promise<{ knock: number; port: number }> {
+  const free = createServer().listen(0, '127.0.0.1');
+  await once(free, 'listening');
+  const port = (free.address() as { port: number }).port;
+  await new Promise((r) => free.close(r));
+  const knocks = createSocket('udp4');
+  await new Promise<void>((resolve) => knocks.bind(0, '127.0.0.1', () => resolve()));
+  let server: Server | undefined;
+  knocks.on('message', () => {
+    server ??= createServer((c) => {
+      c.on('error', () => {});
+      c.pipe(c);
+    }).listen(port, '127.0.0.1');
+  });
+  t.after(() => {
+    knocks.close();
+    server?.close();
+  });
+  return { knock: knocks.address().port, port };
 }
 
 async function setup(t: { after(f: () => void): void }, profiles: Record<string, Partial<ClientProfile>>) {
@@ -32,6 +56,10 @@ async function setup(t: { after(f: () => void): void }, profiles: Record<string,
   }
   return { config, env, made };
 }
+
+/** Preloaded into the CLI: a Node warning raised 300 ms in, while `open` is waiting. */
+const PLANT_WARNING =
+  '--import=data:text/javascript,setTimeout(()=>process.emitWarning(`planted`),300).unref()';
 
 describe('spa-client CLI', { timeout: 60_000 }, () => {
   test('--help and --version', async () => {
@@ -109,18 +137,22 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
   });
 
   test('open waits for the port; the success line; --json; --quiet', async (t) => {
-    const port = await echoServer(t);
+    const { knock, port } = await opensOnKnock(t);
     const { env } = await setup(t, {
-      web1: { knock: { mode: 'fixed', port: 9 }, services: { ssh: { protocol: 'tcp', port } } },
+      web1: { knock: { mode: 'fixed', port: knock }, services: { ssh: { protocol: 'tcp', port } } },
     });
     const r = await runCli(['open', 'ssh@web1', '--duration', '30'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ssh on web1 is open for 30 s \(opened in [0-9.]+ m?s\)\n$/);
+    assert.match(
+      r.stdout,
+      /^ssh on web1 is open \(opened in [0-9.]+ m?s\); asked for 30 s, the server grants at most its max_duration\n$/,
+    );
     assert.equal(r.stderr, '', 'no spinner when stderr is not a terminal');
+    // The port now answers before any knock: the client says so instead of crediting the knock.
     const j = await runCli(['open', 'ssh', '--json'], env);
     const obj = JSON.parse(j.stdout);
     assert.equal(obj.ok, true);
-    assert.equal(obj.status, 'open');
+    assert.equal(obj.status, 'already-open');
     assert.equal(obj.port, port);
     assert.equal(obj.durationSeconds, null);
     assert.equal(typeof obj.openedInMs, 'number');
@@ -148,7 +180,7 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     );
     assert.equal(r.code, 7, r.stderr);
     assert.equal(r.stdout, 'ran x y\n');
-    assert.match(r.stderr, /ssh on web1 is open/);
+    assert.match(r.stderr, /ssh on web1 was already open before the knock/);
     const missing = await runCli(['open', 'ssh', '--', 'no-such-command-spa-test'], env);
     assert.equal(missing.code, 127);
     assert.match(missing.stderr, /cannot run "no-such-command-spa-test" \(ENOENT\)/);
@@ -183,11 +215,44 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     assert.match(fail.stderr, /no answer in 1 s: ssh \(port \d+\/tcp\) on dead did not open/);
     assert.match(
       fail.stderr,
-      /check the clock \(server allows ±30 s\), that spa-server runs, and the network path/,
+      /check the clock: this machine says 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ \(UTC\); the server accepts knocks within ±30 s/,
     );
     const obj = JSON.parse(fail.stdout);
     assert.equal(obj.ok, false);
     assert.equal(obj.code, 'no-answer');
+    assert.doesNotMatch(fail.stderr, /Warning|node:/, 'no Node warning on a failed open');
+    // A Node warning raised while the command runs never reaches the user (shown with SPA_DEBUG).
+    const planted = { ...env3, NODE_OPTIONS: PLANT_WARNING };
+    const quiet = await runCli(['open', 'ssh', '--retries', '0'], planted);
+    assert.equal(quiet.code, 5);
+    assert.doesNotMatch(quiet.stderr, /planted|Warning/, quiet.stderr);
+    const debug = await runCli(['open', 'ssh', '--retries', '0'], { ...planted, SPA_DEBUG: '1' });
+    assert.match(debug.stderr, /spa-client debug: Warning: planted/);
+  });
+
+  test('control characters from a profile or an argument are escaped in every message', async (t) => {
+    const { env } = await setup(t, { web1: {} });
+    const ESC = '\x1b';
+    // A profile with a valid checksum whose service name carries terminal escape sequences.
+    const body = JSON.parse(
+      Buffer.from(
+        encodeProfile(makeProfile()).slice('spa://v1/'.length).split('.')[0]!,
+        'base64url',
+      ).toString(),
+    );
+    body.services = { [`ssh${ESC}]0;pwned\x07${ESC}[2J`]: '22/tcp' };
+    const json = Buffer.from(JSON.stringify(body));
+    const sum = createHash('sha256').update('spa profile v1').update(json).digest('hex').slice(0, 8);
+    const crafted = `spa://v1/${json.toString('base64url')}.${sum}`;
+    const imp = await runCli(['import', '-'], env, `${crafted}\n`);
+    assert.equal(imp.code, 2, imp.stderr);
+    assert.match(imp.stderr, /service name "ssh\\x1b\]0;pwned\\x07\\x1b\[2J"/);
+    const arg = await runCli(['open', `ss${ESC}[31mh`], env);
+    const json2 = await runCli(['open', `ss\u009bh`, '--json'], env);
+    for (const r of [imp, arg, json2]) {
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(r.stderr + r.stdout), JSON.stringify(r));
+    }
+    assert.match(arg.stderr, /ss\\x1b\[31mh/);
   });
 
   test('proxy HOST PORT pipes stdin/stdout through the opened port', async (t) => {
@@ -223,5 +288,37 @@ describe('spa-client CLI', { timeout: 60_000 }, () => {
     const k = await runCli(['knock', 'rdp'], env);
     assert.equal(k.code, 2);
     assert.match(k.stderr, /has no knock sequences/);
+  });
+
+  test('a reader that closes early (list | head -1) ends it quietly, no EPIPE stack', async (t) => {
+    const profiles: Record<string, Partial<ClientProfile>> = {};
+    for (let i = 0; i < 3; i++) profiles[`s${i}`] = {};
+    const { env } = await setup(t, profiles);
+    for (const args of [['list'], ['list', '--json'], ['--help']]) {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.destroy(); // the reader is gone before the first write
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const [code] = await once(child, 'exit');
+      assert.doesNotMatch(stderr, /EPIPE|Unhandled|at /, args.join(' '));
+      assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+    }
+  });
+
+  test('knock twice in one step: the second is refused (exit 7), the memory file is 0600', async (t) => {
+    const state = tempDir(t);
+    const { env } = await setup(t, { web1: {} });
+    const env2 = { ...env, SPA_CLIENT_STATE_DIR: state };
+    const left = msLeftInStep(Date.now(), 30);
+    if (left < 8000) await delay(left + 50); // both knocks in one step
+    const first = await runCli(['knock', 'ssh', '--no-wait', '--gap', '1'], env2);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(statSync(join(state, 'sent-sequences.json')).mode & 0o777, 0o600);
+    const second = await runCli(['knock', 'ssh', '--no-wait', '--gap', '1'], env2);
+    assert.equal(second.code, 7, second.stderr);
+    assert.match(second.stderr, /was already sent at .*; the server accepts each sequence once/);
   });
 });

@@ -36,6 +36,12 @@ export function seededRandom(seed = 1): (n: number) => Uint8Array {
   };
 }
 
+// Knock memory (sent-sequences.ts) of the tests, in and out of process: a temp dir, not ~/.local/state.
+// makeProfile's keys are deterministic, so a shared store would refuse a rerun within a minute.
+const stateDir = mkdtempSync(join(tmpdir(), 'spa-client-state-'));
+process.env.SPA_CLIENT_STATE_DIR = stateDir;
+process.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
+
 let counter = 0;
 export function makeProfile(over: Partial<ClientProfile> = {}): ClientProfile {
   const r = seededRandom(++counter * 7919);
@@ -96,6 +102,8 @@ export class FakeWorld {
   sent: Sent[] = [];
   probes = 0;
   openAfter = Number.POSITIVE_INFINITY;
+  /** What a probe made before anything was sent sees (not counted in `probes`). */
+  openBefore = false;
   address = { address: '192.0.2.10', family: 4 as const };
   random = seededRandom(42);
 
@@ -107,7 +115,7 @@ export class FakeWorld {
       tcpKnock: async (to) => {
         this.sent.push({ kind: 'tcp', to, bytes: new Uint8Array(0), at: this.t });
       },
-      probe: async () => ++this.probes >= this.openAfter,
+      probe: async () => (this.sent.length === 0 ? this.openBefore : ++this.probes >= this.openAfter),
       now: () => this.t,
       random: (n) => this.random(n),
       sleep: async (ms) => {

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { deriveClientKeys, deriveSequence, inRange, timeStep } from '@spa/shared';
+import { deriveClientKeys, deriveSequence, inRange, timeStep, toHex } from '@spa/shared';
 import { watchedBy } from '../src/decoys.js';
+import { ClientError } from '../src/errors.js';
 import { currentSequence, knockService } from '../src/knock-service.js';
+import { fileSentSequences, memorySentSequences, SENT_FILE } from '../src/sent-sequences.js';
 import { FakeWorld, makeProfile, seededRandom } from './helpers.js';
 
 const STEP_START = 1_700_000_010_000; // a step boundary for 30 s steps
@@ -24,6 +29,53 @@ describe('one-time sequences', () => {
     assert.equal(currentSequence(profile, 'ssh', STEP_START).validForSeconds, 60);
     assert.notDeepEqual(currentSequence(profile, 'https', now).knocks, seq.knocks);
     assert.notDeepEqual(currentSequence(profile, 'ssh', now + 30_000).knocks, seq.knocks);
+  });
+
+  test('a sequence already sent in this step is refused, not re-sent; the next step is fine', async () => {
+    const world = new FakeWorld();
+    world.t = STEP_START + 1000;
+    world.openAfter = 1;
+    const sent = memorySentSequences();
+    const deps = { ...world.deps(), sent };
+    const profile = makeProfile();
+    assert.equal((await knockService({ profile, service: 'ssh' }, deps)).status, 'open');
+    const knocks = world.sent.length;
+    assert.equal(sent.entries.length, 1);
+    assert.ok(!sent.entries[0]!.key.includes(toHex(profile.clientSecret)), 'no key material');
+    world.t = STEP_START + 20_000;
+    await assert.rejects(knockService({ profile, service: 'ssh' }, deps), (e: unknown) => {
+      assert.ok(e instanceof ClientError);
+      assert.equal(e.code, 'sequence-spent');
+      assert.equal(e.exitCode, 7);
+      assert.match(
+        e.message,
+        /already sent at 2023-11-14T22:13:31\.000Z; the server accepts each sequence once/,
+      );
+      assert.match(e.hint, /next step's sequence is ready in 10 s/);
+      return true;
+    });
+    assert.equal(world.sent.length, knocks, 'nothing sent the second time');
+    // Another service, or the next step: a fresh sequence, sent.
+    await knockService({ profile, service: 'https' }, deps);
+    world.t = STEP_START + 30_000;
+    await knockService({ profile, service: 'ssh' }, deps);
+    assert.equal(world.sent.length, 3 * knocks);
+  });
+
+  test('the store on disk: mode 0600 in a 0700 directory, and it forgets what the server would refuse anyway', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'spa-sent-')), 'state');
+    try {
+      const store = fileSentSequences(dir);
+      store.add({ key: 'a/alice/ssh/1', sentAtMs: 10, expiresAtMs: 90_000 }, 10);
+      assert.equal(statSync(join(dir, SENT_FILE)).mode & 0o777, 0o600);
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      assert.equal(fileSentSequences(dir).find('a/alice/ssh/1', 50_000)?.sentAtMs, 10);
+      assert.equal(fileSentSequences(dir).find('a/alice/ssh/1', 90_000), undefined, 'expired');
+      store.add({ key: 'a/alice/ssh/4', sentAtMs: 100_000, expiresAtMs: 180_000 }, 100_000);
+      assert.equal(readFileSync(join(dir, SENT_FILE), 'utf8').includes('ssh/1'), false, 'pruned');
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
   });
 
   test('no sequence in the profile is a clear error', async () => {

@@ -118,7 +118,46 @@ describe('loopback', { timeout: 30_000 }, () => {
     assert.ok(serverVerify(profile, new Uint8Array(got[0]!), Date.now()).ok);
   });
 
+  /** A stand-in server: the TCP port starts listening only when a datagram reaches the knock port. */
+  async function opensOnKnock(t: { after(f: () => void): void }): Promise<{ knock: number; port: number }> {
+    const probe = await echoServer();
+    const port = portOf(probe);
+    await new Promise((r) => probe.close(r)); // a free port, closed (RST) until the knock
+    const knocks = createSocket('udp4');
+    await new Promise<void>((resolve) => knocks.bind(0, '127.0.0.1', () => resolve()));
+    let server: Server | undefined;
+    knocks.on('message', () => {
+      if (server) return;
+      server = createServer((c) => {
+        c.on('error', () => {});
+        c.pipe(c);
+      }).listen(port, '127.0.0.1');
+    });
+    t.after(() => {
+      knocks.close();
+      server?.close();
+    });
+    return { knock: knocks.address().port, port };
+  }
+
   test('open waits for the real port and reports the time', async (t) => {
+    const { knock, port } = await opensOnKnock(t);
+    const profile = makeProfile({
+      host: '127.0.0.1',
+      knock: { mode: 'fixed', port: knock },
+      services: { web: { protocol: 'tcp', port } },
+    });
+    const deps = systemDeps();
+    try {
+      const r = await openService({ profile, service: 'web' }, deps);
+      assert.equal(r.status, 'open');
+      assert.ok(r.openedInMs! >= 0 && r.openedInMs! < 1000);
+    } finally {
+      deps.close();
+    }
+  });
+
+  test('a port that answered before the knock is reported as already open, not as opened', async (t) => {
     const server = await echoServer();
     t.after(() => server.close());
     const profile = makeProfile({
@@ -129,8 +168,7 @@ describe('loopback', { timeout: 30_000 }, () => {
     const deps = systemDeps();
     try {
       const r = await openService({ profile, service: 'web' }, deps);
-      assert.equal(r.status, 'open');
-      assert.ok(r.openedInMs! >= 0 && r.openedInMs! < 1000);
+      assert.equal(r.status, 'already-open');
     } finally {
       deps.close();
     }

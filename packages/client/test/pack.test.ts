@@ -1,10 +1,10 @@
 /**
- * The packed tarball installs with `npm i -g` and no registry (every runtime dependency,
- * @spa/shared included, is bundled), and the installed `spa-client` runs.
+ * The packed tarball installs with `npm i -g` and no registry: one bundled file, no
+ * dependencies, nothing native; the installed `spa-client` runs.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -56,9 +56,19 @@ describe('packed tarball', { timeout: 120_000 }, () => {
     const open = spawnSync(bin, ['open', 'ssh', '--no-wait'], { env, encoding: 'utf8' });
     assert.equal(open.status, 0, open.stderr);
     assert.match(open.stdout, /ssh on web1: sent to port 9/);
-    const installed = join(prefix, 'lib', 'node_modules', '@spa', 'client', 'node_modules');
-    for (const dep of ['@spa/shared', 'commander', 'smol-toml', '@noble/hashes', '@noble/ciphers']) {
-      assert.ok(existsSync(join(installed, dep, 'package.json')), `${dep} bundled`);
-    }
+    const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    assert.equal(version.stdout.trim(), '0.1.0');
+    // One bundled file: no node_modules, no dependencies, four files in all.
+    const installed = join(prefix, 'lib', 'node_modules', '@spa', 'client');
+    assert.equal(existsSync(join(installed, 'node_modules')), false);
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    assert.equal(manifest.dependencies, undefined);
+    const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+    assert.deepEqual(files, [
+      'package/README.md',
+      'package/bin/spa-client.js',
+      'package/dist/spa-client.mjs',
+      'package/package.json',
+    ]);
   });
 });

@@ -28,6 +28,7 @@ const CLI_HELPERS = new Set([
   'edit-config',
   'firewall',
   'trial-option',
+  'profile-out',
 ]);
 
 interface Import {

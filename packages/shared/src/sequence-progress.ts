@@ -2,16 +2,25 @@
  * One source's progress through the candidate one-time sequences (docs/protocol.md §8.2).
  * Pure: the caller keeps one `Progress` per source address and passes time in.
  *
- * Rules, as in the classic iptables `recent` recipe, plus burning:
- * - a knock that continues at least one candidate advances it;
- * - a wrong port (a knock that continues none) sends the source back to the start, where
- *   the same knock is considered again as a possible first knock;
- * - a gap longer than the timeout since the last accepted knock also resets;
+ * Rules, after the classic iptables `recent` recipe, plus burning and tolerance of noise:
+ * - a knock that continues a track (candidates that share the knocks so far) advances it;
+ * - a knock that is the first knock of candidates starts a new track beside the others;
+ * - a wrong port (one that continues no track) is noise: not progress, and no reset, so a
+ *   spoofer who sends SYNs from a client's address cannot deny its sequence. A track that has
+ *   seen more than `maxNoise` wrong knocks since its last right one is dropped: a source that
+ *   sweeps the range cannot try more than `maxNoise + 1` ports per knock (§8.2 has the numbers);
+ * - a gap longer than the timeout since a track's last right knock drops that track;
  * - a repeat of the knock just accepted (a TCP SYN retransmission) changes nothing;
  * - a completed sequence is reported once; the caller burns its id so it never works again,
  *   and burned candidates are never started or advanced.
+ * A source holds at most MAX_TRACKS tracks; the least advanced (then the oldest) goes first.
  */
 import { type Knock, knockKey } from './sequence.js';
+
+/** Wrong knocks a track survives between two right ones (docs/protocol.md §8.2). */
+export const SEQUENCE_MAX_NOISE = 24;
+/** Tracks (distinct partial sequences) one source may have in progress at once. */
+export const MAX_TRACKS = 4;
 
 export interface SequenceCandidate {
   /** Stable id, e.g. `client/service/step`; what gets burned. */
@@ -19,25 +28,37 @@ export interface SequenceCandidate {
   readonly knocks: readonly Knock[];
 }
 
-export interface Progress {
-  /** Candidates whose first `matched` knocks are exactly what this source sent. */
+/** Candidates whose first `matched` knocks are exactly the right knocks this source sent. */
+export interface Track {
   readonly candidates: readonly SequenceCandidate[];
   readonly matched: number;
+  /** Time of the track's last right knock. */
+  readonly lastAtMs: number;
+  /** Wrong knocks since then. */
+  readonly noise: number;
+}
+
+export interface Progress {
+  readonly tracks: readonly Track[];
+  /** Time of the last right knock of any track (what the gap timeout is measured from). */
   readonly lastAtMs: number;
 }
 
 export interface SequenceRules {
   readonly gapTimeoutMs: number;
   readonly isBurned: (id: string) => boolean;
+  /** Default SEQUENCE_MAX_NOISE. */
+  readonly maxNoise?: number;
 }
 
-export type Outcome = 'ignored' | 'started' | 'advanced' | 'retransmit' | 'complete';
+/** `noise`: a wrong port while tracks are in progress; `ignored`: nothing in progress either. */
+export type Outcome = 'ignored' | 'noise' | 'started' | 'advanced' | 'retransmit' | 'complete';
 
 export interface Advance {
   readonly next: Progress | undefined;
   readonly outcome: Outcome;
-  /** Set when earlier progress was dropped by this knock. */
-  readonly reset?: 'wrong-port' | 'timeout';
+  /** Set when a track was dropped by this knock: too much noise, or too late. */
+  readonly reset?: 'noise' | 'timeout';
   readonly completed?: SequenceCandidate;
 }
 
@@ -73,6 +94,10 @@ function same(a: Knock | undefined, b: Knock): boolean {
   return a !== undefined && a.port === b.port && a.protocol === b.protocol;
 }
 
+function lastKnock(t: Track): Knock | undefined {
+  return t.candidates[0]?.knocks[t.matched - 1];
+}
+
 export function advanceSequence(
   progress: Progress | undefined,
   knock: Knock,
@@ -80,36 +105,48 @@ export function advanceSequence(
   index: CandidateIndex,
   rules: SequenceRules,
 ): Advance {
+  const maxNoise = rules.maxNoise ?? SEQUENCE_MAX_NOISE;
   let reset: Advance['reset'];
-  let current = progress;
-  if (current && atMs - current.lastAtMs > rules.gapTimeoutMs) {
-    current = undefined;
-    reset = 'timeout';
+  const live: Track[] = [];
+  for (const t of progress?.tracks ?? []) {
+    if (atMs - t.lastAtMs > rules.gapTimeoutMs) reset = 'timeout';
+    else live.push(t);
   }
-  if (current) {
-    if (same(current.candidates[0]?.knocks[current.matched - 1], knock)) {
-      return { next: current, outcome: 'retransmit' };
+  const tracks: Track[] = [];
+  let outcome: Outcome = 'ignored';
+  for (const t of live) {
+    if (same(lastKnock(t), knock)) {
+      tracks.push(t); // a retransmission of its last right knock: neither progress nor noise
+      if (outcome === 'ignored' || outcome === 'noise') outcome = 'retransmit';
+      continue;
     }
-    const matched = current.matched + 1;
-    const cont = current.candidates.filter(
-      (c) => same(c.knocks[matched - 1], knock) && !rules.isBurned(c.id),
-    );
+    const matched = t.matched + 1;
+    const cont = t.candidates.filter((c) => same(c.knocks[matched - 1], knock) && !rules.isBurned(c.id));
     if (cont.length > 0) {
       const done = cont.find((c) => c.knocks.length === matched);
-      if (done) return { next: undefined, outcome: 'complete', completed: done };
-      return { next: { candidates: cont, matched, lastAtMs: atMs }, outcome: 'advanced' };
+      if (done) return { next: undefined, outcome: 'complete', completed: done, ...(reset ? { reset } : {}) };
+      tracks.push({ candidates: cont, matched, lastAtMs: atMs, noise: 0 });
+      outcome = 'advanced';
+    } else if (t.noise < maxNoise) {
+      tracks.push({ ...t, noise: t.noise + 1 });
+      if (outcome === 'ignored') outcome = 'noise';
+    } else {
+      reset ??= 'noise';
     }
-    reset = 'wrong-port';
   }
-  const firsts = index.startingWith(knock).filter((c) => !rules.isBurned(c.id));
-  if (firsts.length === 0) return reset ? { next: undefined, outcome: 'ignored', reset } : IGNORED;
-  const done = firsts.find((c) => c.knocks.length === 1);
-  if (done) return { next: undefined, outcome: 'complete', completed: done, ...(reset ? { reset } : {}) };
-  return {
-    next: { candidates: firsts, matched: 1, lastAtMs: atMs },
-    outcome: 'started',
-    ...(reset ? { reset } : {}),
-  };
+  // A first knock starts a track, unless it only repeats a track's first knock.
+  const firsts =
+    outcome === 'retransmit' ? [] : index.startingWith(knock).filter((c) => !rules.isBurned(c.id));
+  if (firsts.length > 0) {
+    const done = firsts.find((c) => c.knocks.length === 1);
+    if (done) return { next: undefined, outcome: 'complete', completed: done, ...(reset ? { reset } : {}) };
+    tracks.push({ candidates: firsts, matched: 1, lastAtMs: atMs, noise: 0 });
+    if (outcome !== 'advanced') outcome = 'started';
+  }
+  if (tracks.length === 0) return { next: undefined, outcome, ...(reset ? { reset } : {}) };
+  // Most advanced first, then most recent: what a bound of MAX_TRACKS keeps.
+  tracks.sort((x, y) => y.matched - x.matched || y.lastAtMs - x.lastAtMs);
+  tracks.length = Math.min(tracks.length, MAX_TRACKS);
+  const lastAtMs = Math.max(...tracks.map((t) => t.lastAtMs));
+  return { next: { tracks, lastAtMs }, outcome, ...(reset ? { reset } : {}) };
 }
-
-const IGNORED: Advance = Object.freeze({ next: undefined, outcome: 'ignored' });

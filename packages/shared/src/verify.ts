@@ -30,10 +30,19 @@ export interface VerifiedKnock<C> {
   readonly payload: KnockPayload;
 }
 
+/**
+ * The verdict, with one addition: a knock that is authentic but outside the time window says
+ * whose it is and by how much its clock is off (`skewMs` = its timestamp minus `nowMs`;
+ * positive = the client is ahead), so the server can tell its admin about a wrong clock.
+ */
+export type KnockVerdict<C> =
+  | Verdict<VerifiedKnock<C>>
+  | { ok: false; reason: 'stale' | 'future'; client: C; skewMs: number };
+
 /** At most this many candidates are tried (only a 64-bit tag collision gives more than one). */
 const MAX_CANDIDATES = 2;
 
-export function verifyKnock<C>(packet: Uint8Array, ctx: VerifyContext<C>): Verdict<VerifiedKnock<C>> {
+export function verifyKnock<C>(packet: Uint8Array, ctx: VerifyContext<C>): KnockVerdict<C> {
   if (packet.length !== PACKET_LENGTH) return { ok: false, reason: 'length' };
   const hits = ctx.table.find(ctx.mask.unmask(packet));
   if (hits.length === 0) return { ok: false, reason: 'client' };
@@ -51,7 +60,8 @@ export function verifyKnock<C>(packet: Uint8Array, ctx: VerifyContext<C>): Verdi
     if (timeStep(payload.timestampMs, ctx.stepSeconds) !== hit.step)
       return { ok: false, reason: 'malformed' };
     const fresh = checkTimestamp(payload.timestampMs, ctx.nowMs, ctx.window);
-    if (fresh !== 'ok') return { ok: false, reason: fresh };
+    if (fresh !== 'ok')
+      return { ok: false, reason: fresh, client: hit.client, skewMs: payload.timestampMs - ctx.nowMs };
     return { ok: true, value: { client: hit.client, step: hit.step, payload } };
   }
   return last;

@@ -9,7 +9,7 @@ export async function run(opts: GlobalOptions & { json?: boolean }): Promise<num
     return 0;
   }
   if (file.profiles.length === 0) {
-    out(`no profiles in ${file.path}; import one with: spa-client import 'spa://…'`);
+    out(`no profiles in ${file.path}; import one with: spa-client import - < PROFILE_FILE`);
     return 0;
   }
   const rows = [['NAME', 'SERVER', 'HOST', 'CLIENT', 'SERVICES', 'KNOCK', 'SEQUENCE']];

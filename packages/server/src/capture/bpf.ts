@@ -3,8 +3,9 @@
  * packet reaches JavaScript. It is port-based only: which destination addresses count is the
  * daemon's decision, not the filter's.
  *
- * Shape, for SPA ports a, b, c and a knock-sequence range lo-hi over both protocols:
+ * Shape, for SPA ports a, b, c, the fwknop port f and a knock-sequence range lo-hi over both protocols:
  *   (udp and dst port (a or b or c))
+ *   or (udp and dst port f and ((ip and udp[4:2] <= N) or (ip6 and ip6[44:2] <= N)))
  *   or (tcp and dst portrange lo-hi and ((ip and tcp[tcpflags] & (tcp-syn|tcp-ack|tcp-rst|tcp-fin) == tcp-syn)
  *                                   or (ip6 and ip6[53] & 0x17 == 0x02)))
  *   or (udp and dst portrange lo-hi)
@@ -39,6 +40,11 @@ export interface FilterSpec {
   spaPorts: readonly number[];
   /** One-time port-sequence knocks: TCP SYNs and/or UDP datagrams to these ranges. */
   sequence?: { ranges: readonly PortRange[]; protocols: readonly KnockProtocol[] };
+  /**
+   * UDP datagrams to this port whose payload is at most `maxPayload` bytes (the fwknop port:
+   * longer packets are dropped by the kernel, so a flood of them never fills the capture ring).
+   */
+  cappedUdp?: { port: number; maxPayload: number };
   /** Trial confirmation: outgoing TCP SYN+ACKs from these source ports; duplicates are removed. */
   synAckPorts?: readonly number[];
 }
@@ -58,6 +64,19 @@ export function buildFilter(spec: FilterSpec): string {
   const ports = dedupe(spec.spaPorts.map((p, i) => checkPort(p, `spaPorts[${i}]`)));
   if (ports.length > MAX_SPA_PORTS) fail(`spaPorts has ${ports.length} ports, at most ${MAX_SPA_PORTS}`);
   if (ports.length > 0) parts.push(`(udp and dst port (${ports.join(' or ')}))`);
+
+  if (spec.cappedUdp !== undefined) {
+    const { port, maxPayload } = spec.cappedUdp;
+    checkPort(port, 'cappedUdp.port');
+    if (!Number.isInteger(maxPayload) || maxPayload < 1 || maxPayload > 65507)
+      fail(`cappedUdp.maxPayload is ${String(maxPayload)}, expected 1..65507`);
+    // The UDP length field (header included): udp[4:2] is IPv4 only (like tcp[]), so IPv6 is
+    // read at its fixed offset, 40-byte header + 4 (no extension headers, as above).
+    const len = maxPayload + 8;
+    parts.push(
+      `(udp and dst port ${port} and ((ip and udp[4:2] <= ${len}) or (ip6 and ip6[44:2] <= ${len})))`,
+    );
+  }
 
   if (spec.sequence !== undefined) {
     const { ranges, protocols } = spec.sequence;

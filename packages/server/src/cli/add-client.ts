@@ -1,10 +1,12 @@
 /**
  * `spa-server add-client NAME`: a fresh client key, stored in the config file; prints the
  * client's one-line spa:// profile on stdout and nothing else there (hints go to stderr),
- * so `spa-server add-client bob > bob.profile` works.
+ * so `spa-server add-client bob > bob.profile` works; `--out bob.profile` writes it to a new
+ * file at mode 0600 instead (profile-out.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   encodeSecret,
   formatAuthorizedKey,
@@ -20,6 +22,7 @@ import { addClientText, clientProfileUri, NAME_PATTERN, parseExpiry } from '../c
 import { commitEdit, RELOAD_HINT, readCurrent } from './edit-config.js';
 import { CliError, UsageError } from './errors.js';
 import type { Io } from './io.js';
+import { createProfileFile, emitProfile } from './profile-out.js';
 
 export interface AddClientOptions {
   readonly configPath: string;
@@ -37,6 +40,8 @@ export interface AddClientOptions {
   /** sk keys: require the security key's touch (user presence). */
   readonly requireTouch?: boolean;
   readonly random?: (n: number) => Uint8Array;
+  /** Write the profile to this new file (mode 0600) instead of stdout. */
+  readonly out?: string;
   /** Clock for "already expired" (tests). */
   readonly now?: () => number;
 }
@@ -90,13 +95,23 @@ export function addClient(opts: AddClientOptions, io: Io): string {
   } else if (opts.requireTouch) {
     throw new UsageError('--require-touch needs --ssh-key or --ssh-key-file (an sk-… key)');
   }
-  const next = commitEdit(current, addClientText(current.text, current.file, opts.name, entry), io);
-  const uri = clientProfileUri(next, opts.name);
-  io.out(uri);
+  // Create the --out file first: if it exists, fail before the client is added.
+  const file = opts.out !== undefined ? createProfileFile(opts.out) : undefined;
+  let uri: string;
+  try {
+    const next = commitEdit(current, addClientText(current.text, current.file, opts.name, entry), io);
+    uri = clientProfileUri(next, opts.name);
+  } catch (e) {
+    file?.discard();
+    throw e;
+  }
+  emitProfile(uri, file, io);
   io.err(`added client "${opts.name}" (services: ${services.join(', ')}) to ${current.file}`);
-  // The profile holds the client's key: print it once (stdout), never into stderr/journal too.
+  // The profile holds the client's key: print it once (stdout or --out), never into stderr/journal too.
   io.err(
-    'give the spa:// line on stdout to the client, over a safe channel; it imports it with: spa-client import -',
+    file
+      ? `wrote the profile to ${file.path} (mode 0600); give it to the client over a safe channel; it imports it with: spa-client import - < ${basename(file.path)}`
+      : 'give the spa:// line on stdout to the client, over a safe channel; it imports it with: spa-client import -',
   );
   if (sshKey) {
     io.err(

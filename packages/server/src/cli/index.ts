@@ -20,8 +20,9 @@ import { revokeClient } from './revoke-client.js';
 import { run } from './run.js';
 import { status } from './status.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const commaList = (value: string, previous: string[]): string[] => [
+// No default values ([] would show up in --help as "(default: [])"): the first call gets undefined.
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const commaList = (value: string, previous: string[] = []): string[] => [
   ...previous,
   ...value
     .split(',')
@@ -40,25 +41,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('spa-server')
     .description('single-packet authorization server: hides services until a client knocks')
     .version('0.1.0')
+    .addOption(configOption()) // also before the command: spa-server -c FILE status
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const cmd = (name: string, description: string): Command =>
     program.command(name).description(description).addOption(configOption());
-  const path = (o: { config?: string }) => configPath(o.config, io);
+  const path = (o: { config?: string }) =>
+    configPath(o.config ?? (program.opts() as { config?: string }).config, io);
 
   cmd('init', 'write a new config file with a fresh server id and secret')
-    .requiredOption(
-      '-i, --interface <if>',
-      'capture interface (repeat for several; "any" for all)',
-      collect,
-      [],
-    )
+    .requiredOption('-i, --interface <if>', 'capture interface (repeat for several; "any" for all)', collect)
     .requiredOption(
       '-s, --service <name=port/proto>',
       'guarded service, e.g. ssh=22/tcp (repeatable)',
       collect,
-      [],
     )
     .option('--name <name>', 'server name shown in profiles (default: host name)')
     .option('--host <host>', 'address or name clients connect to (default: first address of the interface)')
@@ -73,8 +70,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       init(
         {
           configPath: path(o),
-          interfaces: o.interface,
-          services: o.service,
+          interfaces: o.interface ?? [],
+          services: o.service ?? [],
           ...(o.name !== undefined ? { name: o.name } : {}),
           ...(o.host !== undefined ? { host: o.host } : {}),
           ...(o.firewall !== undefined ? { firewall: o.firewall } : {}),
@@ -85,25 +82,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
     });
 
-  cmd('add-client', 'add a client with a fresh key; prints its spa:// profile on stdout')
+  cmd('add-client', 'add a client with a fresh key; prints its spa:// profile (or --out FILE)')
     .argument('<name>', 'client name')
-    .option('--services <list>', 'comma-separated services it may open (default: all)', commaList, [])
+    .option('--services <list>', 'comma-separated services it may open (default: all)', commaList)
     .option('--expires <date>', 'the key stops working then: 2027-06-30 (00:00 UTC) or a date-time')
-    .option('--allow-from <cidrs>', 'comma-separated networks it may knock from', commaList, [])
+    .option('--allow-from <cidrs>', 'comma-separated networks it may knock from', commaList)
     .option(
       '--ssh-key <line>',
       'two-factor: SSH public key ("ssh-ed25519 AAAA… c") that must sign every knock',
     )
     .option('--ssh-key-file <file>', 'the same, from a .pub file (e.g. ~/.ssh/id_ed25519.pub)')
     .option('--require-touch', 'with an sk-… key: the security key must be touched for every knock')
+    .option('-o, --out <file>', 'write the profile to this new file (mode 0600) instead of stdout')
     .action((name: string, o) => {
       addClient(
         {
           configPath: path(o),
           name,
-          services: o.services,
+          ...(o.out !== undefined ? { out: o.out } : {}),
+          services: o.services ?? [],
           ...(o.expires !== undefined ? { expires: o.expires } : {}),
-          allowFrom: o.allowFrom,
+          allowFrom: o.allowFrom ?? [],
           ...(o.sshKey !== undefined ? { sshKey: o.sshKey } : {}),
           ...(o.sshKeyFile !== undefined ? { sshKeyFile: o.sshKeyFile } : {}),
           ...(o.requireTouch ? { requireTouch: true } : {}),
@@ -128,7 +127,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   cmd('import-fwknop', 'turn fwknopd access.conf stanzas into [fwknop_clients] (docs/fwknop.md)')
     .argument('[access-conf]', "fwknopd's access.conf", '/etc/fwknop/access.conf')
     .option('--dry-run', 'print what would be imported, write nothing')
-    .option('--services <list>', 'services for stanzas without OPEN_PORTS', commaList, [])
+    .option('--services <list>', 'services for stanzas without OPEN_PORTS', commaList)
     .option('--prefix <prefix>', 'client names PREFIX-USERNAME or PREFIX-N')
     .action((accessConfPath: string, o) => {
       setExit(
@@ -137,7 +136,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
             configPath: path(o),
             accessConfPath,
             dryRun: o.dryRun === true,
-            services: o.services,
+            services: o.services ?? [],
             ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
           },
           io,
@@ -147,7 +146,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   cmd('profile', "print an existing client's spa:// profile again")
     .argument('<name>', 'client name')
-    .action((name: string, o) => showProfile({ configPath: path(o), name }, io));
+    .option('-o, --out <file>', 'write it to this new file (mode 0600) instead of stdout')
+    .action((name: string, o) =>
+      showProfile({ configPath: path(o), name, ...(o.out !== undefined ? { out: o.out } : {}) }, io),
+    );
 
   cmd('run', 'run the daemon in the foreground (what systemd starts)')
     .option('--log-level <level>', 'error, warn, info or debug (default: log_level from the config)')
@@ -169,10 +171,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--skip-capture', 'do not try to open a capture handle')
     .action((o) => setExit(check({ configPath: path(o), skipCapture: o.skipCapture === true }, io)));
 
-  cmd('status', 'live grants and their time left, as the firewall has them')
-    .option('--json', 'JSON output')
+  cmd('status', 'the daemon (pid, uptime), the guard and live grants as the firewall has them')
+    .option('--json', 'JSON output: { daemon, guard, grants }')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 all well, 3 the daemon is not running, 4 a service is not guarded.',
+    )
     .action(async (o) => {
-      await status({ configPath: path(o), json: o.json === true }, io);
+      setExit((await status({ configPath: path(o), json: o.json === true }, io)).exitCode);
     });
 
   cmd('revoke', 'end every live grant of one address now')

@@ -4,7 +4,7 @@
  * (replacing it makes new secrets: every client then needs a new profile).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
 import {
@@ -88,6 +88,21 @@ function defaultHost(interfaces: readonly string[]): string {
   return pick.address;
 }
 
+/**
+ * Whether this network namespace has the interface, with or without an address
+ * (networkInterfaces() lists only those with one). /proc/net/dev is the namespace of the
+ * reading process, also under nsenter, where /sys/class/net may still show the host's.
+ */
+function interfaceExists(name: string): boolean {
+  let dev: string;
+  try {
+    dev = readFileSync('/proc/net/dev', 'utf8');
+  } catch {
+    return Object.hasOwn(networkInterfaces(), name); // not Linux: only what has an address
+  }
+  return dev.split('\n').some((line) => line.split(':')[0]?.trim() === name);
+}
+
 export function initDocument(opts: InitOptions): Table {
   const random = opts.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const d = DEFAULTS;
@@ -140,6 +155,13 @@ export function init(opts: InitOptions, io: Io): void {
       'init with another backend, then edit [firewall.command]',
     );
   }
+  const missing = opts.interfaces.filter((n) => n !== 'any' && !interfaceExists(n));
+  if (missing.length > 0) {
+    throw new UsageError(
+      `no such interface on this machine: ${missing.join(', ')}`,
+      'list them with `ip -br link`; "any" captures on all',
+    );
+  }
   const text = renderConfig(initDocument(opts));
   try {
     parseConfig(text, opts.configPath);
@@ -151,5 +173,7 @@ export function init(opts: InitOptions, io: Io): void {
   writeConfig(opts.configPath, text, { overwrite: opts.force === true });
   io.out(`wrote ${opts.configPath} (mode 0600)`);
   io.err('next: spa-server add-client NAME   (prints the profile to give to that client)');
-  io.err('then: spa-server check, and start the daemon: systemctl enable --now spa-server');
+  io.err('then: spa-server check, and try the guard on trial (it removes itself unless a client');
+  io.err('      knocks and connects within 2 min): spa-server run --trial 2m');
+  io.err('last: once a client got in, stop the trial run and: systemctl enable --now spa-server');
 }

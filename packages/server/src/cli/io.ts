@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH } from '../config/index.js';
+import { protectStdoutFile } from './profile-out.js';
 
 export interface Io {
   /** Program output (for add-client: the profile line only). */
@@ -11,12 +12,18 @@ export interface Io {
   /** Messages for the person at the terminal: hints, progress, warnings. */
   err(text: string): void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Before a secret goes to `out`: keep it from a file others can read (see _profile-out.ts).
+   * Returns a note for `err`, or ''. Absent in tests that capture `out` in memory.
+   */
+  protectOut?(): string;
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   env: process.env,
+  protectOut: () => protectStdoutFile(1),
 };
 
 /** `--config FILE`, else $SPA_SERVER_CONFIG, else /etc/spa/server.toml; made absolute. */

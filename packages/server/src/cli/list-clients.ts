@@ -1,5 +1,5 @@
 /** `spa-server list-clients`: names, services, expiry and state. Never keys. */
-import { sshFingerprint } from '@spa/shared';
+import { type Cidr, formatIp, sshFingerprint } from '@spa/shared';
 import type { ClientDef, ClientStanding } from '../config/types.js';
 import { readCurrent } from './edit-config.js';
 import { table } from './format.js';
@@ -14,13 +14,18 @@ export interface ClientRow {
   readonly expires: string | null;
   readonly revoked: boolean;
   readonly state: 'active' | 'revoked' | 'expired';
-  readonly allowedSources: number;
+  /** The networks it may knock from (CIDR text); empty: anywhere the policy allows. */
+  readonly allowedSources: readonly string[];
   /** Two-factor: the SSH key that must sign its knocks, as `ssh-keygen -l` names it; null = none. */
   readonly sshKey: {
     readonly type: string;
     readonly fingerprint: string;
     readonly requireTouch: boolean;
   } | null;
+}
+
+function cidrText(c: Cidr): string {
+  return `${formatIp(c)}/${c.prefix}`;
 }
 
 export function clientRow(
@@ -36,7 +41,7 @@ export function clientRow(
     expires: c.expiresAtMs === undefined ? null : new Date(c.expiresAtMs).toISOString(),
     revoked: c.revoked,
     state: c.revoked ? 'revoked' : expired ? 'expired' : 'active',
-    allowedSources: c.allowedSources.length,
+    allowedSources: c.allowedSources.map(cidrText),
     sshKey: c.sshKey
       ? {
           type: c.sshKey.type,
@@ -69,8 +74,16 @@ export function listClients(opts: { configPath: string; json?: boolean; now?: ()
   const keyCell = (r: ClientRow) => (keys.length ? [sshKeyText(r.sshKey)] : []);
   io.out(
     table([
-      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE', ...keys],
-      ...rows.map((r) => [r.name, r.kind, r.services.join(','), fmt(r.expires), r.state, ...keyCell(r)]),
+      ['NAME', 'KIND', 'SERVICES', 'EXPIRES', 'STATE', 'FROM', ...keys],
+      ...rows.map((r) => [
+        r.name,
+        r.kind,
+        r.services.join(','),
+        fmt(r.expires),
+        r.state,
+        r.allowedSources.join(',') || 'any',
+        ...keyCell(r),
+      ]),
     ]),
   );
 }

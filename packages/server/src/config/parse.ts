@@ -24,6 +24,7 @@ const ROOT_KEYS = [
   'clients',
   'fwknop',
   'fwknop_clients',
+  'metrics',
 ];
 
 /** Parse TOML text, mapping syntax errors to ConfigError with line and column. */
@@ -33,14 +34,37 @@ export function parseToml(text: string, file: string): Record<string, unknown> {
   } catch (e) {
     if (!(e instanceof TomlError)) throw e;
     const what = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+    const line = excerpt(text, e.line);
     throw new ConfigError(
       'config-syntax',
       file,
       `line ${e.line}, column ${e.column}`,
-      `invalid TOML: ${what}`,
+      `invalid TOML: ${what}${line ? `, in: ${line}` : ''}`,
       'fix the syntax; see https://toml.io',
     );
   }
+}
+
+const EXCERPT_MAX = 100;
+/** A key that holds a secret (spa's `secret`, fwknop's `key_base64`, `hmac_key`…). */
+const SECRET_KEY = /secret|key|passw/i;
+/** A run that may be an encoded key (base32/base64/hex), whatever the key it stands under. */
+const KEY_LIKE = /[A-Za-z0-9+/_=-]{20,}/g;
+
+/**
+ * The offending line, shown so the admin sees the typo. Secrets never reach a message or a log:
+ * the value of a secret-looking key, and any long key-like run, are replaced by [redacted].
+ * Control characters are escaped (the line may be anything).
+ */
+export function excerpt(text: string, lineNo: number): string {
+  const raw = text.split(/\r?\n/)[lineNo - 1];
+  if (raw === undefined || raw.trim() === '') return '';
+  let line = raw.trim();
+  const eq = line.indexOf('=');
+  if (eq > 0 && SECRET_KEY.test(line.slice(0, eq))) line = `${line.slice(0, eq).trimEnd()} = [redacted]`;
+  line = line.replace(KEY_LIKE, '[redacted]');
+  if (line.length > EXCERPT_MAX) line = `${line.slice(0, EXCERPT_MAX)}…`;
+  return JSON.stringify(line);
 }
 
 function rangeText(r: PortRange): string {
@@ -65,6 +89,14 @@ export function parseConfig(text: string, file: string): ServerConfig {
   const fwknopFields = root.sub('fwknop', sectionKeys('fwknop'));
   const fwknopClientsFields = root.sub('fwknop_clients', undefined);
   const fwknop = readFwknop(fwknopFields, fwknopClientsFields, services, policy);
+  const metricsFields = root.sub('metrics', ['textfile']);
+  const metricsTextfile = metricsFields?.string('textfile');
+  if (metricsTextfile !== undefined && !metricsTextfile.startsWith('/'))
+    metricsFields!.fail(
+      'textfile',
+      'expected an absolute path',
+      'e.g. textfile = "/var/lib/prometheus/node-exporter/spa.prom"',
+    );
   for (const name of fwknop.clients.keys()) {
     if (clients.has(name))
       fwknopClientsFields!.fail(
@@ -125,6 +157,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
     services,
     clients,
     fwknop,
+    ...(metricsTextfile !== undefined ? { metricsTextfile } : {}),
   };
 }
 

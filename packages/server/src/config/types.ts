@@ -128,6 +128,8 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** Things the file does that its reader should know (logged at start and reload, shown by `check`). */
   readonly notices?: readonly string[];
+  /** [metrics] textfile: Prometheus text for node_exporter's textfile collector, rewritten every 15 s. */
+  readonly metricsTextfile?: string;
 }
 
 export type { PortRange };

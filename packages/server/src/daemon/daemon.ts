@@ -12,22 +12,26 @@ import { mkdirSync } from 'node:fs';
 import { msLeftInStep } from '@spa/shared';
 import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/index.js';
+import { isConfigError } from '../config/index.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Firewall, Grant } from '../firewall/index.js';
 import { guardedPorts, KnockPipeline } from '../pipeline/index.js';
 import { ReplayStore } from '../replay/index.js';
 import { checkTrialPorts, portList, removeTrialRequest, type Trial, TrialGuard } from '../trial/index.js';
+import { HostAddresses } from '../verify/index.js';
 import {
   type Clock,
   type DaemonDeps,
   defaultFirewall,
   defaultLoadConfig,
   defaultSource,
+  osAddresses,
   systemClock,
 } from './deps.js';
 import { FirewallWatch } from './firewall-watch.js';
+import { METRICS_EVERY_MS, renderMetrics, writeMetricsFile } from './metrics-file.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
-import { planReload } from './reload.js';
+import { clientChanges, planReload } from './reload.js';
 import { assertSafeStateDir } from './state-dir.js';
 
 /** Knobs production wiring never sets (the bin uses the defaults); only tests turn them. */
@@ -36,6 +40,8 @@ export interface DaemonTestSeams {
   readonly reportEveryMs?: number;
   /** Period of the firewall guard check (firewall-watch.ts); default WATCH_EVERY_MS. */
   readonly watchEveryMs?: number;
+  /** How often [metrics] textfile is rewritten (default 15 s). */
+  readonly metricsEveryMs?: number;
 }
 
 export interface DaemonOptions {
@@ -86,6 +92,10 @@ export class Daemon {
   readonly #watch: FirewallWatch;
   #stepTimer: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #startedAtMs = 0;
+  #lastReloadAtMs: number | undefined;
+  #metricsFailing = false;
   #stopping: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -200,6 +210,7 @@ export class Daemon {
         },
         logger: opts.logger.child({ component: 'knock' }),
         nowMs: clock.now(),
+        hostAddresses: new HostAddresses(deps.hostAddresses ?? osAddresses),
         monotonic: () => clock.monotonic(),
         onFilter: (filter) => {
           log.debug({ knockSteps: pipeline.filterSteps }, 'capture filter re-armed');
@@ -233,6 +244,14 @@ export class Daemon {
       if (trial.trial) trial.announce(trial.trial.ports, 'run');
       const every = opts.testSeams?.reportEveryMs ?? DEFAULT_REPORT_MS;
       daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
+      daemon.#startedAtMs = clock.now();
+      if (config.metricsTextfile) {
+        daemon.writeMetrics();
+        daemon.#metricsTimer = setInterval(
+          () => daemon.writeMetrics(),
+          opts.testSeams?.metricsEveryMs ?? METRICS_EVERY_MS,
+        );
+      }
       log.info(
         {
           interfaces: config.interfaces,
@@ -240,7 +259,7 @@ export class Daemon {
           step: pipeline.step,
           sequencePorts: config.sequence ? config.sequence.range : undefined,
           services: [...config.services.keys()],
-          clients: config.clients.size,
+          clients: config.clients.size + config.fwknop.clients.size,
           ...(config.fwknop.clients.size > 0
             ? { fwknop: { port: config.fwknop.port, clients: config.fwknop.clients.size } }
             : {}),
@@ -270,6 +289,25 @@ export class Daemon {
     return this.pipeline.counters.snapshot();
   }
 
+  /** [metrics] textfile: the counters for node_exporter (metrics-file.ts). A failure is logged once until it works again. */
+  writeMetrics(): void {
+    const path = this.pipeline.config.metricsTextfile;
+    if (!path) return;
+    try {
+      const text = renderMetrics({
+        counters: this.counters(),
+        startedAtMs: this.#startedAtMs,
+        lastReloadAtMs: this.#lastReloadAtMs,
+        replayEntries: this.#store.size,
+      });
+      writeMetricsFile(path, text);
+      this.#metricsFailing = false;
+    } catch (err) {
+      if (!this.#metricsFailing) this.#log.warn({ err, path }, 'metrics textfile not written');
+      this.#metricsFailing = true;
+    }
+  }
+
   /** Log the counters at info: `periodic` only what changed (if anything), `signal` all. */
   report(kind: 'periodic' | 'signal'): void {
     if (kind === 'periodic') {
@@ -292,7 +330,9 @@ export class Daemon {
       try {
         loaded = this.#loadConfig(this.#configPath);
       } catch (err) {
-        this.#log.error({ err }, 'reload failed; keeping the previous configuration');
+        // A ConfigError's message names the file, key and fix: that, not a JS stack, is news to the admin.
+        const detail = isConfigError(err) ? { code: err.code, error: err.message } : { err };
+        this.#log.error(detail, 'reload failed; keeping the previous configuration');
         return false;
       }
       const plan = planReload(this.pipeline.config, loaded);
@@ -310,6 +350,7 @@ export class Daemon {
       }
       if (plan.needRestart.length > 0)
         this.#log.warn({ fields: plan.needRestart }, 'changed settings need a restart; kept the old values');
+      const changes = clientChanges(this.pipeline.config, plan.config);
       try {
         const previousLevel = this.pipeline.config.logLevel;
         this.pipeline.reload(plan.config, now);
@@ -321,8 +362,16 @@ export class Daemon {
         return false;
       }
       for (const notice of plan.config.notices ?? []) this.#log.warn({ notice }, 'config notice');
+      this.#lastReloadAtMs = this.#clock.now();
+      const fwknop = plan.config.fwknop.clients.size;
       this.#log.info(
-        { clients: plan.config.clients.size, services: [...plan.config.services.keys()] },
+        {
+          // Every client counts, native and fwknop (fwknop also on its own, as in "listening").
+          clients: plan.config.clients.size + fwknop,
+          ...(fwknop > 0 ? { fwknop: { port: plan.config.fwknop.port, clients: fwknop } } : {}),
+          services: [...plan.config.services.keys()],
+          ...changes,
+        },
         'reloaded',
       );
       return true;
@@ -337,6 +386,7 @@ export class Daemon {
     this.#stopping ??= this.#serial(async () => {
       clearTimeout(this.#stepTimer);
       clearInterval(this.#reportTimer);
+      clearInterval(this.#metricsTimer);
       this.#watch.stop(); // before idle(): a failing grant must not queue a rebuild behind this stop
       this.#trial.close();
       this.#arm.live = false;

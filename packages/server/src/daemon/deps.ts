@@ -3,6 +3,7 @@
  * where packets come from, where grants go, what time it is, how the configuration is read
  * and where signals come from.
  */
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { PacketSource } from '../capture/index.js';
@@ -35,6 +36,13 @@ export interface DaemonDeps {
   readonly clock: Clock;
   readonly loadConfig: (path: string) => ServerConfig;
   readonly signals: SignalSource;
+  /** This host's addresses, re-read when they may have changed (verify/destination.ts). */
+  readonly hostAddresses: () => readonly string[];
+}
+
+/** Every address of every interface, from the OS (os.networkInterfaces()). */
+export function osAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
 }
 
 export const systemClock: Clock = { now: () => Date.now(), monotonic: () => performance.now() };

@@ -8,6 +8,7 @@
  * Secrets are redacted by path, fixed at start-up: keys, secrets and derived subkeys never
  * reach the output, even when a whole client or config object is logged by mistake.
  */
+import { fstatSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import type { LogLevel } from '../config/index.js';
@@ -30,6 +31,43 @@ export interface LoggerConfig {
   readonly pretty?: boolean;
   /** Where lines go. Default: stdout. */
   readonly destination?: { write(chunk: string): unknown };
+  /**
+   * Start each JSON line with its syslog priority (`<3>` for error…), which journald stores as
+   * the record's priority (so `journalctl -p err` finds errors). Default: stdout is the stream
+   * systemd connected to the journal ($JOURNAL_STREAM names its device:inode).
+   */
+  readonly journal?: boolean;
+}
+
+/** pino level → syslog priority (sd-daemon.h): debug 7, info 6, warning 4, err 3, crit 2. */
+export function syslogPriority(level: number): number {
+  if (level >= 60) return 2;
+  if (level >= 50) return 3;
+  if (level >= 40) return 4;
+  if (level >= 30) return 6;
+  return 7;
+}
+
+/** Whether fd 1 is the journal stream systemd set up ($JOURNAL_STREAM = "DEV:INODE" of it). */
+export function stdoutIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
+  const want = env.JOURNAL_STREAM;
+  if (!want) return false;
+  try {
+    const st = fstatSync(1);
+    return want === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/** Prefixes each pino line with `<N>` (pino writes one whole line per call, level first). */
+function withPriority(out: { write(chunk: string): unknown }): { write(chunk: string): unknown } {
+  return {
+    write(chunk: string) {
+      const level = /^\{"level":(\d+)/.exec(chunk);
+      return out.write(`<${syslogPriority(level ? Number(level[1]) : 30)}>${chunk}`);
+    },
+  };
 }
 
 export function createLogger(opts: LoggerConfig = {}): Logger {
@@ -41,7 +79,10 @@ export function createLogger(opts: LoggerConfig = {}): Logger {
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
   };
   const out = opts.destination ?? (pretty ? process.stdout : pino.destination({ dest: 1, sync: true }));
-  if (!pretty) return pino(options, out as pino.DestinationStream);
+  if (!pretty) {
+    const journal = opts.journal ?? (opts.destination === undefined && stdoutIsJournal());
+    return pino(options, (journal ? withPriority(out) : out) as pino.DestinationStream);
+  }
   const color =
     process.env.NO_COLOR === undefined && opts.destination === undefined && process.stdout.isTTY === true;
   return pino(options, new PrettyStream(out, color));

@@ -5,7 +5,7 @@
  * process is gone, or the pid now belongs to something that is not node) is replaced.
  * Never read or written through a symlink (state-dir.ts).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PID_FILE_NAME } from '../config/index.js';
 import { readNoFollow, writeNewFile } from '../replay/index.js';
@@ -73,4 +73,45 @@ function looksLikeNode(pid: number): boolean {
   } catch {
     return true; // no /proc: trust the pid
   }
+}
+
+/** What `status` says about the daemon: from the pid file (written once it listens) and /proc. */
+export interface DaemonState {
+  readonly running: boolean;
+  readonly pid: number | null;
+  /** When it started listening (the pid file's time), ISO; null when not running. */
+  readonly since: string | null;
+  readonly uptimeSeconds: number | null;
+  /** Why it counts as not running; '' when running. */
+  readonly reason: string;
+}
+
+export function daemonState(stateDir: string, nowMs = Date.now()): DaemonState {
+  const path = pidFilePath(stateDir);
+  const down = (pid: number | null, reason: string): DaemonState => ({
+    running: false,
+    pid,
+    since: null,
+    uptimeSeconds: null,
+    reason,
+  });
+  const found = readPidFile(stateDir); // never through a symlink
+  if (!('pid' in found))
+    return down(null, found.state === 'none' ? `no pid file ${path}` : `${path} holds no pid`);
+  const { pid } = found;
+  if (found.state === 'gone') return down(pid, `pid ${pid} from ${path} is gone (stopped uncleanly?)`);
+  if (found.state === 'foreign') return down(pid, `pid ${pid} from ${path} is another program now`);
+  let mtimeMs: number;
+  try {
+    mtimeMs = lstatSync(path).mtimeMs;
+  } catch {
+    return down(pid, `${path} vanished while reading it`);
+  }
+  return {
+    running: true,
+    pid,
+    since: new Date(mtimeMs).toISOString(),
+    uptimeSeconds: Math.max(0, Math.floor((nowMs - mtimeMs) / 1000)),
+    reason: '',
+  };
 }

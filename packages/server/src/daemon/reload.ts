@@ -5,7 +5,7 @@
  * ignored and named in a warning. Only field names are reported, never values (secrets).
  */
 import { equalConstantTime } from '@spa/shared';
-import type { ServerConfig } from '../config/types.js';
+import type { ClientStanding, ServerConfig } from '../config/types.js';
 
 export interface ReloadPlan {
   /** The configuration to run with: the old one with the reloadable parts of the new. */
@@ -66,4 +66,33 @@ function sameValue(a: unknown, b: unknown): boolean {
     );
   }
   return false;
+}
+
+/** Who a reload let in or shut out, by name (for the audit line; never keys). Empty lists omitted. */
+export interface ClientChanges {
+  added?: string[];
+  removed?: string[];
+  revoked?: string[];
+  reinstated?: string[];
+}
+
+export function clientChanges(before: ServerConfig, after: ServerConfig): ClientChanges {
+  const all = (c: ServerConfig): Map<string, ClientStanding> =>
+    new Map<string, ClientStanding>([...c.clients, ...c.fwknop.clients]);
+  const old = all(before);
+  const now = all(after);
+  const out: ClientChanges = {};
+  const put = (k: keyof ClientChanges, name: string) => {
+    const list = out[k] ?? [];
+    list.push(name);
+    out[k] = list;
+  };
+  for (const [name, c] of now) {
+    const was = old.get(name);
+    if (!was) put('added', name);
+    else if (c.revoked && !was.revoked) put('revoked', name);
+    else if (!c.revoked && was.revoked) put('reinstated', name);
+  }
+  for (const name of old.keys()) if (!now.has(name)) put('removed', name);
+  return out;
 }

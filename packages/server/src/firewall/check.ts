@@ -69,8 +69,13 @@ export function checkGrant(g: Grant): CheckedGrant {
     protocol: checkProtocol(g.protocol),
     port: checkInteger(g.port, 1, 65535, 'port'),
     seconds: checkInteger(g.seconds, 1, MAX_GRANT_SECONDS, 'seconds'),
+    // A label only: a name that could change an nft command line is left out, never fails the grant.
+    ...(typeof g.client === 'string' && CLIENT_NAME.test(g.client) ? { client: g.client } : {}),
   };
 }
+
+/** A client name goes into an nft comment: only the characters a name may have, never a quote. */
+const CLIENT_NAME = /^[A-Za-z0-9._-]{1,63}$/;
 
 /** Checks and de-duplicates, keeping the first-seen order. */
 export function checkGuarded(guarded: GuardedPort[]): GuardedPort[] {

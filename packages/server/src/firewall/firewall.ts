@@ -28,6 +28,11 @@ export interface Grant {
   port: number;
   /** 1..MAX_GRANT_SECONDS. */
   seconds: number;
+  /**
+   * Who knocked: stored with the grant where the backend can (nftables: the element's comment),
+   * so `status` can say whose grant it is. 1-63 of A-Z a-z 0-9 . _ - (a client name).
+   */
+  client?: string;
 }
 
 /** A guarded port as the kernel has it now. */
@@ -44,6 +49,8 @@ export interface LiveGrant {
   port: number;
   /** Whole seconds until the kernel (or the in-memory table) drops the grant. */
   secondsLeft: number;
+  /** The client the grant was made for, when the backend stores it (nftables). */
+  client?: string;
 }
 
 /**

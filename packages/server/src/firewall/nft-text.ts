@@ -84,13 +84,18 @@ function element(g: { address: string; protocol: L4; port: number }): string {
 export function refreshCommand(table: string, g: CheckedGrant): string {
   const set = `inet ${table} ${grantSet(g.family)}`;
   const e = element(g);
-  const add = `add element ${set} { ${e} timeout ${g.seconds}s }`;
+  const add = `add element ${set} { ${e} timeout ${g.seconds}s${comment(g)} }`;
   return `${add}; delete element ${set} { ${e} }; ${add}`;
 }
 
 /** A grant for a tuple known to have no live element: one command instead of three. */
 export function addCommand(table: string, g: CheckedGrant): string {
-  return `add element inet ${table} ${grantSet(g.family)} { ${element(g)} timeout ${g.seconds}s }`;
+  return `add element inet ${table} ${grantSet(g.family)} { ${element(g)} timeout ${g.seconds}s${comment(g)} }`;
+}
+
+/** The client's name as the element's comment (checked: _check.ts allows no quote or space). */
+function comment(g: CheckedGrant): string {
+  return g.client ? ` comment "${g.client}"` : '';
 }
 
 /** Delete elements that may expire meanwhile: add first (no-op if present), so the delete cannot miss. */
@@ -198,7 +203,12 @@ export function parseSetJson(json: string): LiveGrant[] {
     const [address, proto, port] = e.values;
     const service = protoPort(proto, port);
     if (typeof address !== 'string' || !service) continue;
-    out.push({ address, ...service, secondsLeft: e.expires ?? e.timeout ?? 0 });
+    out.push({
+      address,
+      ...service,
+      secondsLeft: e.expires ?? e.timeout ?? 0,
+      ...(e.comment !== undefined ? { client: e.comment } : {}),
+    });
   }
   return out;
 }
@@ -212,6 +222,7 @@ interface SetElement {
   readonly wrapped: boolean;
   readonly timeout: number | undefined;
   readonly expires: number | undefined;
+  readonly comment: string | undefined;
 }
 
 /** The elements of every set in `nft -j list set` output, bare (`{"concat": […]}`) or wrapped. */
@@ -222,13 +233,15 @@ function setElements(json: string): SetElement[] {
   for (const item of doc.nftables ?? []) {
     const set = (item as { set?: { elem?: unknown[] } }).set;
     for (const raw of set?.elem ?? []) {
-      const e = (raw as { elem?: { val?: unknown; timeout?: unknown; expires?: unknown } }).elem;
+      const e = (raw as { elem?: { val?: unknown; timeout?: unknown; expires?: unknown; comment?: unknown } })
+        .elem;
       const val = (e ? e.val : raw) as { concat?: unknown[] } | undefined;
       out.push({
         values: val?.concat ?? [],
         wrapped: e !== undefined,
         timeout: num(e?.timeout),
         expires: num(e?.expires),
+        comment: typeof e?.comment === 'string' ? e.comment : undefined,
       });
     }
   }

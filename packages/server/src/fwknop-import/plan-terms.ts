@@ -111,6 +111,12 @@ export function planTimeouts(get: Lookup, ctx: PolicyContext): Part {
   return part;
 }
 
+/** Why an imported client must name its address unless its stanza says otherwise (docs/fwknop.md). */
+export const LITERAL_BY_DEFAULT_WHY =
+  'fwknop packets are not bound to a server, so a packet sent to another server with the same keys ' +
+  'could be replayed here; with a literal address (fwknop -a ADDRESS, not -s/-R) a replay opens ' +
+  'only the address the client named. Set REQUIRE_SOURCE_ADDRESS N in the stanza to allow source mode';
+
 /** REQUIRE_SOURCE_ADDRESS → require_literal_address; REQUIRE_USERNAME → require_username. */
 export function planRequirements(
   get: Lookup,
@@ -126,6 +132,16 @@ export function planRequirements(
     part.carry(
       `${requireSource.key} ${requireSource.value}`,
       `(not written: [policy] require_literal_address applies, now ${ctx.policy.requireLiteralAddress})`,
+    );
+  } else {
+    // fwknop packets name no server: one sniffed on its way to another server that shares
+    // these keys can be replayed here, and in source mode (fwknop -s / -R) it would open for
+    // whoever replays it. A literal address opens only the address the client put in the
+    // packet. The stanza can keep source mode with REQUIRE_SOURCE_ADDRESS N.
+    part.table.require_literal_address = true;
+    part.carry(
+      '(REQUIRE_SOURCE_ADDRESS not set)',
+      `require_literal_address = true: ${LITERAL_BY_DEFAULT_WHY}`,
     );
   }
   const rawUser = get('REQUIRE_USERNAME');

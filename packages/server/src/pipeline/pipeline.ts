@@ -1,5 +1,7 @@
 /**
- * The daemon's per-packet path, cheapest check first. A packet is an SPA knock only if it is
+ * The daemon's per-packet path, cheapest check first. A packet addressed to another host (its
+ * destination is not one of this host's addresses) is refused as `not-for-us` before anything
+ * else (verify/destination.ts). A packet is an SPA knock only if it is
  * UDP to a watched knock port (steps T-1, T, T+1); the capture filter also admits the ports of
  * later steps (FilterHorizon), and those, like any other port, are refused as `port` before any
  * crypto. For an SPA knock:
@@ -19,7 +21,8 @@
  * (sync write) and then goes through the same policy (sequence rules) and grant.
  *
  * A UDP packet to the fwknop port (when there are [fwknop_clients]) is a packet of the stock
- * fwknop client (docs/fwknop.md): HMAC per candidate client (constant time) → decrypt → decode
+ * fwknop client (docs/fwknop.md): length cap, shape, per-source and global budget (FwknopGate,
+ * so a flood there cannot starve native knocks) → HMAC per candidate client (constant time) → decrypt → decode
  * → time window (FwknopVerifier) → revoked/expired → replay (SHA-256 of the packet) → record
  * → fwknop refusals (command, NAT, username) and policy → grant, like a native knock.
  *
@@ -35,7 +38,14 @@ import type { Firewall } from '../firewall/index.js';
 import { clientStanding, evaluateFwknopPolicy, evaluatePolicy, type PolicyGrant } from '../policy/index.js';
 import type { ReplayStore } from '../replay/index.js';
 import { SequenceTracker } from '../sequence/index.js';
-import { type BudgetSettings, SignatureGate } from '../verify/index.js';
+import {
+  type BudgetSettings,
+  type FwknopBudget,
+  FwknopGate,
+  type HostAddresses,
+  SignatureGate,
+} from '../verify/index.js';
+import { AuditLog } from './audit-log.js';
 import { ClockWatch } from './clock-watch.js';
 import { Counters } from './counters.js';
 import { type ArmedSteps, FilterHorizon } from './filter-horizon.js';
@@ -59,6 +69,13 @@ export interface PipelineSetup {
   readonly onFilter?: (filter: string) => void;
   /** K of the filter horizon (default FILTER_HORIZON_STEPS); tests use other values. */
   readonly filterHorizonSteps?: number;
+  /**
+   * This host's addresses: a packet to any other destination is `not-for-us`. The daemon
+   * always passes them (from the OS); without them (unit tests) every destination is ours.
+   */
+  readonly hostAddresses?: HostAddresses;
+  /** Budgets of the fwknop port (default DEFAULT_FWKNOP_BUDGET); tests use others. */
+  readonly fwknopBudget?: FwknopBudget;
   /** Bound of the sequence tracker (default 10,000 sources). */
   readonly maxSequenceSources?: number;
   /** Monotonic clock (ms), to tell a step of the wall clock. Default performance.now. */
@@ -79,12 +96,16 @@ export class KnockPipeline {
   readonly #firewall: Pick<Firewall, 'grant'>;
   readonly #log: Logger;
   readonly #rejectLog: RejectLog;
+  readonly #audit: AuditLog;
   readonly #onFilter: ((filter: string) => void) | undefined;
   readonly #tracker: SequenceTracker;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #signatures: SignatureGate;
   /** Built from restart-only settings (keys, knock ports, sequences): kept across reloads. */
   readonly #horizon: FilterHorizon;
+  readonly #hostAddresses: HostAddresses | undefined;
+  /** Length cap and budgets in front of the fwknop HMAC loop. */
+  readonly #fwknopGate: FwknopGate;
   /** The fwknop port the capture watches; undefined = no fwknop clients. */
   #fwknopPort: number | undefined;
   readonly #monotonic: () => number;
@@ -100,6 +121,7 @@ export class KnockPipeline {
     this.#firewall = setup.firewall;
     this.#log = setup.logger;
     this.#rejectLog = new RejectLog(setup.logger);
+    this.#audit = new AuditLog(setup.logger);
     this.#onFilter = setup.onFilter;
     this.#signatures = new SignatureGate(setup.signatureBudget);
     this.#tracker = new SequenceTracker({
@@ -118,6 +140,8 @@ export class KnockPipeline {
     );
     this.#horizon.roll(this.#tables.step);
     this.#fwknopPort = fwknopCapturePort(setup.config);
+    this.#fwknopGate = new FwknopGate(setup.nowMs, setup.fwknopBudget);
+    this.#hostAddresses = setup.hostAddresses;
   }
 
   get config(): ServerConfig {
@@ -240,6 +264,7 @@ export class KnockPipeline {
   }
 
   #route(p: CapturedPacket, atMs: number): KnockReject | undefined {
+    if (this.#hostAddresses && !this.#hostAddresses.isOurs(p.dstAddress, atMs)) return 'not-for-us';
     // The port check before any crypto: only T-1, T, T+1, although the filter admits more.
     if (p.protocol === 'udp' && this.#tables.watched.includes(p.dstPort)) return this.#knock(p, atMs);
     // The config keeps the fwknop port out of the knock and sequence ranges (config/parse.ts).
@@ -269,7 +294,17 @@ export class KnockPipeline {
   /** An SPA knock: a reason if rejected, undefined once the grants are issued. */
   #knock(p: CapturedPacket, atMs: number): KnockReject | undefined {
     const verdict = this.#tables.verifier.verify(p.payload, atMs);
-    if (!verdict.ok) return verdict.reason;
+    if (!verdict.ok) {
+      // Authentic but outside the time window: a wrong clock on the client. Tell the admin by how much.
+      if ('skewMs' in verdict) {
+        const skewSeconds = Math.round(verdict.skewMs / 1000);
+        this.#audit.refused(
+          { client: verdict.client.def.name, address: p.srcAddress, reason: verdict.reason, skewSeconds },
+          atMs,
+        );
+      }
+      return verdict.reason;
+    }
     const { client, payload } = verdict.value;
     const signed = () => {
       // The budget is a rate: measured on the monotonic clock, so a wall clock set back does not
@@ -278,9 +313,9 @@ export class KnockPipeline {
       return v.ok ? undefined : v.reason;
     };
     const spent = this.#spend(client.def, toHex(payload.oneTimeId), payload.timestampMs, atMs, signed);
-    if (spent) return spent;
+    if (spent) return this.#refused(client.def.name, p.srcAddress, spent, atMs);
     const policy = evaluatePolicy(client.def, payload, p.srcAddress, atMs, this.#config);
-    if (!policy.ok) return policy.reason;
+    if (!policy.ok) return this.#refused(client.def.name, p.srcAddress, policy.reason, atMs);
     this.#grant(client.def.name, policy.grants, 'knock');
     return undefined;
   }
@@ -290,11 +325,13 @@ export class KnockPipeline {
     const verifier = this.#tables.fwknop;
     const source = parseIp(p.srcAddress);
     if (!verifier || !source) return 'mac';
+    const gated = this.#fwknopGate.admit(p.payload, p.srcAddress, verifier, atMs);
+    if (gated) return gated;
     const verdict = verifier.verify(p.payload, source, atMs);
     if (!verdict.ok) return verdict.reason;
     const { client, message } = verdict.value;
     const spent = this.#spend(client, toHex(fwknopReplayId(p.payload)), message.timestampSec * 1000, atMs);
-    if (spent) return spent;
+    if (spent) return this.#refused(client.name, p.srcAddress, spent, atMs);
     const policy = evaluateFwknopPolicy(client, message, p.srcAddress, atMs, this.#config);
     if (!policy.ok) {
       // An authentic request spa will never serve: say so at warn, once per packet (each is
@@ -304,10 +341,20 @@ export class KnockPipeline {
           { client: client.name, address: p.srcAddress, fwknopType: message.type, reason: policy.reason },
           'fwknop request refused: spa does not run commands or NAT',
         );
+      else this.#refused(client.name, p.srcAddress, policy.reason, atMs);
       return policy.reason;
     }
     this.#grant(client.name, policy.grants, 'fwknop');
     return undefined;
+  }
+
+  /**
+   * An authenticated knock refused by the policy (revoked, expired, source, service…): at info
+   * with the client's name (audit-log.ts). A replay is not news (anyone can resend a packet): debug only.
+   */
+  #refused(client: string, address: string, reason: KnockReject, atMs: number): KnockReject {
+    if (reason.startsWith('policy-')) this.#audit.refused({ client, address, reason }, atMs);
+    return reason;
   }
 
   /**
@@ -344,7 +391,7 @@ export class KnockPipeline {
       const { address, protocol, port, seconds, service } = g;
       let issued: Promise<void>;
       try {
-        issued = this.#firewall.grant({ address, protocol, port, seconds });
+        issued = this.#firewall.grant({ address, protocol, port, seconds, client });
       } catch (err) {
         issued = Promise.reject(err);
       }

@@ -7,8 +7,11 @@ import { FWKNOP_REASONS, type FwknopReason, REJECT_REASONS, type RejectReason } 
 import { POLICY_REASONS, type PolicyReason } from '../policy/index.js';
 
 export const DAEMON_REASONS = [
+  'not-for-us', // the destination is not one of this host's addresses (before anything else)
   'port', // not a knock port now (T-1, T, T+1): another step's port the capture filter admits
   'store', // the replay store could not be written: nothing was granted (fail closed)
+  'fwknop-length', // at the fwknop port, longer than any stock client's packet (before any HMAC)
+  'fwknop-shed', // at the fwknop port, over the per-source or the global budget (before any HMAC)
   'signature-budget', // a signature check shed: the client's budget of checks is spent (verify/signature-budget.ts)
 ] as const;
 
@@ -32,7 +35,8 @@ export const EVENTS = [
   'sequence-started',
   'sequence-advanced',
   'sequence-complete',
-  'sequence-reset-wrong-port',
+  'sequence-noise', // a wrong port while a sequence is in progress: not progress, not a reset
+  'sequence-reset-noise', // a track dropped after more wrong ports than it tolerates
   'sequence-reset-timeout',
   'sequence-burned', // a knock that would start only burned sequences (a replayed sequence)
   'internal-error', // a bug caught around one packet (never attacker input); capture goes on

@@ -39,6 +39,10 @@ export function sequenceKnock(
     case 'advanced':
       ctx.counters.add('sequence-advanced');
       return undefined;
+    case 'noise':
+      // A wrong port while this source has a sequence in progress: not progress, no reset.
+      ctx.counters.add('sequence-noise');
+      return undefined;
     case 'retransmit':
       return undefined;
     case 'ignored':

@@ -9,10 +9,10 @@
  *
  * Sequences: the filter passes the whole sequence port range, not only the ports of the
  * current candidates. The kernel filter then tells an observer nothing about which ports are
- * live, and a scanner sweeping the range hits wrong ports, which resets its progress (the
- * `recent`-style rule in advanceSequence): a sweep cannot complete a sequence by luck.
+ * live, and a scanner sweeping the range hits wrong ports: noise, of which a partial sequence
+ * survives at most SEQUENCE_MAX_NOISE per knock (advanceSequence; docs/protocol.md §8.2).
  */
-import { type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
+import { FWKNOP_CLIENT_MAX_WIRE_LENGTH, type KnockPortMode, knockPort, watchedKnockPorts } from '@spa/shared';
 import { buildFilter, type KnockProtocol } from '../capture/index.js';
 import type { ServerConfig, ServiceDef } from '../config/types.js';
 import type { GuardedPort } from '../firewall/index.js';
@@ -54,7 +54,11 @@ export function captureFilter(
   const seq = config.sequence;
   const fwknop = fwknopCapturePort(config);
   return buildFilter({
-    spaPorts: fwknop === undefined ? spaPorts : [...spaPorts, fwknop],
+    spaPorts,
+    // No stock fwknop client builds a longer packet: the kernel drops those (issue 12).
+    ...(fwknop === undefined
+      ? {}
+      : { cappedUdp: { port: fwknop, maxPayload: FWKNOP_CLIENT_MAX_WIRE_LENGTH } }),
     ...(seq ? { sequence: { ranges: [seq.range], protocols: sequenceProtocols(config) } } : {}),
   });
 }

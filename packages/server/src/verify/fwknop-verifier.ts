@@ -42,15 +42,19 @@ export class FwknopVerifier {
   readonly #window: TimeWindow;
 
   constructor(clients: Iterable<FwknopClientDef>, window: TimeWindow) {
-    // A revoked client is never tried: its packets cost no HMAC and get `mac`, like strangers'.
-    this.#clients = [...clients]
-      .filter((def) => !def.revoked)
-      .map((def) => ({ def, prepared: prepareFwknopClient(def) }));
+    // A revoked client is tried too (one more HMAC per packet): its knocks are refused as
+    // policy-revoked after the HMAC, and the audit log can name the client.
+    this.#clients = [...clients].map((def) => ({ def, prepared: prepareFwknopClient(def) }));
     this.#window = window;
   }
 
   get size(): number {
     return this.#clients.length;
+  }
+
+  /** True if `data` has the shape of the packets of some client (its HMAC's length). */
+  hasShape(data: Uint8Array): boolean {
+    return this.#clients.some((c) => fwknopBodyLength(data, c.prepared.macLength) >= 0);
   }
 
   /** Shape → HMAC (first matching client) → decrypt → decode → time window. Never throws. */
@@ -73,7 +77,7 @@ export class FwknopVerifier {
     }
     // No HMAC matched. `mac` if the packet has the shape of some client's packets (whether or
     // not that client may knock from here), else `fwknop-shape`.
-    shaped ||= this.#clients.some((c) => fwknopBodyLength(data, c.prepared.macLength) >= 0);
+    shaped ||= this.hasShape(data);
     return { ok: false, reason: shaped ? 'mac' : 'fwknop-shape' };
   }
 }

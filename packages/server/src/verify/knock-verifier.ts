@@ -4,6 +4,7 @@
  * configuration and rolled every step. The hot path (`verify`) allocates nothing of its own.
  */
 import {
+  type KnockVerdict,
   type LookupKey,
   LookupMask,
   LookupTable,
@@ -12,8 +13,6 @@ import {
   prepareClient,
   stepStartMs,
   type TimeWindow,
-  type Verdict,
-  type VerifiedKnock,
   type VerifyContext,
   verifyKnock,
 } from '@spa/shared';
@@ -47,13 +46,12 @@ export class KnockVerifier {
   #step = -1;
 
   constructor(setup: VerifierSetup) {
-    // A revoked key is not in the table at all: its knocks cost no MAC and get `client`.
-    this.#clients = [...setup.clients]
-      .filter((def) => !def.revoked)
-      .map((def) => ({
-        client: { def, prepared: prepareClient(def.keys) },
-        lookupKey: def.keys.lookup,
-      }));
+    // A revoked key stays in the table: its knocks cost one MAC, are refused as policy-revoked
+    // after it (before the replay store), and the audit log can name the client.
+    this.#clients = [...setup.clients].map((def) => ({
+      client: { def, prepared: prepareClient(def.keys) },
+      lookupKey: def.keys.lookup,
+    }));
     this.#ctx = {
       mask: new LookupMask(setup.headerKey),
       table: this.#table,
@@ -94,7 +92,7 @@ export class KnockVerifier {
   }
 
   /** Length → lookup → knock tag → decrypt → version → server id → step binding → time window. */
-  verify(packet: Uint8Array, nowMs: number): Verdict<VerifiedKnock<KnockClient>> {
+  verify(packet: Uint8Array, nowMs: number): KnockVerdict<KnockClient> {
     this.#ctx.nowMs = nowMs;
     return verifyKnock(packet, this.#ctx);
   }

@@ -145,6 +145,7 @@ const SHAPES: FilterSpec[] = [
     },
     synAckPorts: Array.from({ length: MAX_SPA_PORTS }, (_, i) => 20 + i),
   },
+  { spaPorts: [1000, 1001], cappedUdp: { port: 62201, maxPayload: 1207 } },
 ];
 
 describe('buildFilter: libpcap compiles every shape', () => {
@@ -292,5 +293,16 @@ describe('buildFilter: the trial term admits outgoing SYN+ACKs only (tcpdump -r,
       wrong.map((c) => `${c.name}: expected ${c.match ? 'match' : 'no match'}`),
       [],
     );
+  });
+});
+
+describe('buildFilter: a length-capped UDP port (the fwknop port)', () => {
+  test('admits datagrams up to the cap over IPv4 and IPv6, and compiles', () => {
+    const f = buildFilter({ spaPorts: [1000], cappedUdp: { port: 62201, maxPayload: 1207 } });
+    assert.equal(
+      f,
+      '(udp and dst port (1000)) or (udp and dst port 62201 and ((ip and udp[4:2] <= 1215) or (ip6 and ip6[44:2] <= 1215)))',
+    );
+    assert.throws(() => buildFilter({ spaPorts: [1], cappedUdp: { port: 62201, maxPayload: 0 } }));
   });
 });

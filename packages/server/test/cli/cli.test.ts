@@ -1,11 +1,22 @@
 /** The spa-server binary: init → add-client → profile round trip, exit codes, messages, streams. */
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  openSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { encodeSecret, parseProfile } from '@spa/shared';
 import { loadConfig } from '../../src/config/load.js';
-import { initArgs, spawnCli, tempDir } from './_cli.js';
+import { BIN, initArgs, spawnCli, tempDir } from './_cli.js';
 
 const NO_STACK = /\n\s+at .+:\d+:\d+/;
 
@@ -18,6 +29,9 @@ describe('init → add-client → profile', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wrote .*server\.toml \(mode 0600\)/);
     assert.match(r.stderr, /spa-server add-client/);
+    // Trial first: the shortest path shown must not be the lock-out path.
+    const trial = r.stderr.indexOf('spa-server run --trial 2m');
+    assert.ok(trial > 0 && trial < r.stderr.indexOf('systemctl enable --now spa-server'), r.stderr);
     assert.equal(statSync(config).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'etc', 'spa')).mode & 0o777, 0o700);
     assert.match(readFileSync(config, 'utf8'), /^# spa-server configuration\. Holds secrets/);
@@ -120,6 +134,54 @@ describe('init → add-client → profile', () => {
   });
 });
 
+describe('profile files hold a key: mode 0600', () => {
+  const dir = tempDir();
+  const config = join(dir, 'server.toml');
+  spawnCli(initArgs(config, dir));
+
+  test('add-client --out FILE writes the profile at mode 0600, never over a file or through a symlink', () => {
+    const file = join(dir, 'erin.profile');
+    const r = spawnCli(['add-client', 'erin', '--config', config, '--out', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), /^spa:\/\/v1\/\S+\n$/);
+    assert.match(r.stderr, /wrote the profile to .*erin\.profile \(mode 0600\)/);
+    // An existing file: refused before carol is added.
+    const again = spawnCli(['add-client', 'frank', '--config', config, '--out', file]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /cannot create it: it already exists/);
+    assert.ok(!readFileSync(config, 'utf8').includes('[clients.frank]'));
+    // A symlink (to where an attacker wants the key): refused, nothing written there.
+    const link = join(dir, 'link.profile');
+    symlinkSync(join(dir, 'elsewhere'), link);
+    const viaLink = spawnCli(['profile', 'erin', '--config', config, '-o', link]);
+    assert.equal(viaLink.code, 1);
+    assert.equal(existsSync(join(dir, 'elsewhere')), false);
+    const profile = spawnCli(['profile', 'erin', '--config', config, '-o', join(dir, 'erin2.profile')]);
+    assert.equal(profile.code, 0, profile.stderr);
+    assert.equal(readFileSync(join(dir, 'erin2.profile'), 'utf8'), readFileSync(file, 'utf8'));
+  });
+
+  test('add-client > FILE: a fresh 0644 file made by the redirect is tightened to 0600', () => {
+    const file = join(dir, 'gina.profile');
+    const fd = openSync(file, 'w', 0o644);
+    fchmodSync(fd, 0o644);
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'add-client', 'gina', '--config', config], {
+        stdio: ['ignore', fd, 'pipe'],
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /made it 0600/);
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), /^spa:\/\/v1\//);
+  });
+});
+
 describe('exit codes and messages', () => {
   const dir = tempDir();
   const config = join(dir, 'server.toml');
@@ -135,6 +197,12 @@ describe('exit codes and messages', () => {
       ['init', '--config', join(dir, 'x.toml'), '--service', 'ssh=22/tcp'],
       64,
       /--interface/,
+    ],
+    [
+      'init with an interface this machine does not have',
+      ['init', '--config', join(dir, 'x.toml'), '-i', 'spa-nosuch9', '-s', 'ssh=22/tcp', '--host', 'h'],
+      64,
+      /no such interface on this machine: spa-nosuch9\n {2}hint: list them with `ip -br link`/,
     ],
     [
       'init with a bad --service',
@@ -242,6 +310,23 @@ describe('exit codes and messages', () => {
       SPA_SERVER_CONFIG: config,
     });
     assert.equal(both.code, 2);
+  });
+
+  test('-c/--config works before the command too; the one after it wins', () => {
+    const before = spawnCli(['-c', config, 'list-clients', '--json']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.deepEqual(JSON.parse(before.stdout), []);
+    const both = spawnCli(['--config', config, 'list-clients', '-c', join(dir, 'missing.toml')]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /missing\.toml: no such file/);
+  });
+
+  test('help shows each default once, never "(default: [])"', () => {
+    for (const c of ['init', 'add-client', 'import-fwknop', 'run', 'status']) {
+      const r = spawnCli([c, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /\(default: \[\]\)|\)\s+\(default:/, c);
+    }
   });
 
   test('run with a bad config fails fast with exit 2', () => {

@@ -34,6 +34,17 @@ describe('client management', () => {
     const client = loadConfig(config).clients.get('ci-runner')!;
     assert.deepEqual(client.services, ['ssh', 'https']);
     assert.deepEqual(client.allowedSources, [parseCidr('198.51.100.0/24'), parseCidr('2001:db8::/32')]);
+    // list-clients shows the networks themselves, not how many there are.
+    const rows = JSON.parse((await runCli(['list-clients', '--json', ...c])).stdout) as {
+      name: string;
+      allowedSources: string[];
+    }[];
+    assert.deepEqual(rows.find((x) => x.name === 'ci-runner')?.allowedSources, [
+      '198.51.100.0/24',
+      '2001:db8::/32',
+    ]);
+    const text = (await runCli(['list-clients', ...c])).stdout;
+    assert.match(text, /^ci-runner +spa +ssh,https +never +active +198\.51\.100\.0\/24,2001:db8::\/32$/m);
   });
 
   test('revoke-client sets revoked = true; --undo reinstates', async () => {
@@ -45,7 +56,7 @@ describe('client management', () => {
     const again = await runCli(['revoke-client', 'dora', ...c]);
     assert.match(again.stderr, /already revoked; nothing changed/);
     const list = await runCli(['list-clients', ...c]);
-    assert.match(list.stdout, /^dora +spa +ssh,https +never +revoked$/m);
+    assert.match(list.stdout, /^dora +spa +ssh,https +never +revoked +any$/m);
     assert.equal((await runCli(['revoke-client', 'dora', '--undo', ...c])).code, 0);
     assert.equal(loadConfig(config).clients.get('dora')?.revoked, false);
   });
@@ -75,7 +86,7 @@ describe('client management', () => {
     const table = `\n[fwknop_clients.laptop]\nkey_base64 = "${key}"\nhmac_key_base64 = "${hmac}"\nservices = ["ssh"]\n`;
     writeFileSync(config, `${readFileSync(config, 'utf8')}${table}`, { mode: 0o600 });
     const list = await runCli(['list-clients', ...c]);
-    assert.match(list.stdout, /^laptop +fwknop +ssh +never +active$/m);
+    assert.match(list.stdout, /^laptop +fwknop +ssh +never +active +any$/m);
     assert.ok(!list.stdout.includes(key) && !list.stdout.includes(hmac), 'no keys listed');
     assert.equal((await runCli(['revoke-client', 'laptop', ...c])).code, 0);
     assert.equal(loadConfig(config).fwknop.clients.get('laptop')?.revoked, true);

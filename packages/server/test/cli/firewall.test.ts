@@ -3,8 +3,8 @@
  * real nftables inside a throw-away network namespace; needs root and nft.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -32,10 +32,14 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
     assert.equal(r.status, 0, r.stderr);
   };
 
+  let daemon: ChildProcess | undefined;
   before(() => {
     netns = createNamespacesSync(['cli']);
   });
-  after(() => netns?.destroySync());
+  after(() => {
+    daemon?.kill('SIGKILL');
+    netns?.destroySync();
+  });
 
   test('setup: config, a guard and three grants', () => {
     assert.equal(spawnCli(initArgs(config, dir)).code, 0);
@@ -50,17 +54,54 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
       const { createFirewall } = await import(${JSON.stringify(FIREWALL)});
       const fw = createFirewall({ backend: 'nftables', table: 'spa_cli' });
       await fw.start([{ protocol: 'tcp', port: 22 }, { protocol: 'tcp', port: 443 }]);
-      await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 22, seconds: 120 });
+      await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 22, seconds: 120, client: 'alice' });
       await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 443, seconds: 60 });
       await fw.grant({ address: '2001:db8::7', protocol: 'tcp', port: 22, seconds: 90 });
       await fw.stop('keep');`;
     inNsScript(script);
   });
 
-  test('status --json lists live grants with the service name and time left', () => {
+  test('status with no daemon: exit 3 and says so, and still shows what the kernel holds', () => {
+    const r = inNs(['status', '--config', config]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /^daemon: NOT running \(no pid file .*spa-server\.pid\)/m);
+    assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp/m);
+    const json = JSON.parse(inNs(['status', '--json', '--config', config]).stdout);
+    assert.equal(json.daemon.running, false);
+    // A pid file left by a dead daemon is not "running" either.
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'spa-server.pid'), '2147483646\n');
+    const stale = inNs(['status', '--config', config]);
+    assert.equal(stale.code, 3);
+    assert.match(stale.stdout, /^daemon: NOT running \(pid 2147483646 from .* is gone/m);
+  });
+
+  test('with a daemon (a live node process in the pid file): pid and uptime, exit 0', () => {
+    daemon = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'state', 'spa-server.pid'), `${daemon.pid}\n`);
+    const r = inNs(['status', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`^daemon: running, pid ${daemon.pid}, up \\d+s \\(listening since 20`, 'm'),
+    );
+  });
+
+  test('status --json: daemon, guard and grants with the service name and time left', () => {
     const r = inNs(['status', '--json', '--config', config]);
     assert.equal(r.code, 0, r.stderr);
-    const rows = JSON.parse(r.stdout) as {
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.daemon.running, true);
+    assert.equal(report.daemon.pid, daemon?.pid);
+    assert.ok(report.daemon.uptimeSeconds >= 0);
+    assert.deepEqual(
+      report.guard.map((g: { service: string; port: number; state: string }) => [g.service, g.port, g.state]),
+      [
+        ['ssh', 22, 'guarded'],
+        ['https', 443, 'guarded'],
+      ],
+    );
+    const rows = report.grants as {
       address: string;
       port: number;
       service: string;
@@ -80,8 +121,10 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
   test('status as a table', () => {
     const r = inNs(['status', '--config', config]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ADDRESS +SERVICE +PORT +LEFT$/m);
-    assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp +(1m\d*s?|\d+s)$/m);
+    assert.match(r.stdout, /^ADDRESS +SERVICE +PORT +LEFT +CLIENT$/m);
+    // The client's name comes back from the kernel (the element's comment).
+    assert.match(r.stdout, /^192\.0\.2\.10 +ssh +22\/tcp +(1m\d*s?|\d+s) +alice$/m);
+    assert.match(r.stdout, /^192\.0\.2\.10 +https +443\/tcp +\S+ +-$/m);
     assert.match(r.stdout, /^GUARD +PORT +STATE$/m);
     assert.match(r.stdout, /^ssh +22\/tcp +guarded$/m);
     assert.match(r.stdout, /^https +443\/tcp +guarded$/m);
@@ -95,14 +138,20 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
       await fw.stop('keep');`;
     inNsScript(script);
     const r = inNs(['status', '--config', config]);
-    assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
       /^ssh +22\/tcp +on trial: the kernel lifts the guard in (2m|1m\d+s) unless confirmed$/m,
     );
     assert.match(r.stdout, /^https +443\/tcp +NOT guarded: reachable by anyone/m);
-    const json = JSON.parse(inNs(['status', '--json', '--config', config]).stdout) as unknown[];
-    assert.ok(Array.isArray(json), '--json stays the list of grants');
+    assert.equal(r.code, 4, 'a configured service is not guarded');
+    const json = JSON.parse(inNs(['status', '--json', '--config', config]).stdout);
+    assert.deepEqual(
+      json.guard.map((g: { port: number; state: string }) => [g.port, g.state]),
+      [
+        [22, 'trial'],
+        [443, 'unguarded'],
+      ],
+    );
   });
 
   test('revoke ADDRESS ends its grants and says how many', () => {
@@ -111,7 +160,9 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
     assert.equal(r.stdout.trim(), 'revoked 2 grants for 192.0.2.10');
     const again = inNs(['revoke', '192.0.2.10', '--config', config]);
     assert.equal(again.stdout.trim(), 'no live grants for 192.0.2.10');
-    const left = JSON.parse(inNs(['status', '--json', '--config', config]).stdout) as { address: string }[];
+    const left = JSON.parse(inNs(['status', '--json', '--config', config]).stdout).grants as {
+      address: string;
+    }[];
     assert.deepEqual(
       left.map((g) => g.address),
       ['2001:db8::7'],
@@ -122,7 +173,7 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
     const r = inNs(['revoke', '2001:0DB8:0:0::7', '--config', config]);
     assert.equal(r.stdout.trim(), 'revoked 1 grant for 2001:db8::7');
     const s = inNs(['status', '--config', config]);
-    assert.equal(s.code, 0);
+    assert.equal(s.code, 4, 'https is still unguarded (the trial test above)');
     assert.match(s.stderr, /no live grants \(nftables table spa_cli\)/);
   });
 });

@@ -54,6 +54,27 @@ describe('message format', () => {
     assert.equal(err.code, 'config-syntax');
     assert.match(err.key, /^line 2, column \d+$/);
     assert.match(err.message, /invalid TOML/);
+    assert.match(err.message, /, in: "name = \\"web1"/); // the offending line, as a JSON string
+  });
+
+  test('the TOML excerpt never shows a secret', () => {
+    const secret = 'spas1us2ft2t2boycu2dkeyjvpjtszfuxp2grw2awvtdrlcrqe4ter65tihwwdu';
+    for (const [text, line] of [
+      [`[server]\nsecret = ${secret}\n`, 'secret = [redacted]'], // unquoted: the syntax error is on the secret's line
+      [`[fwknop_clients.a]\nkey_base64 = "abc\n`, 'key_base64 = [redacted]'],
+      [`[server]\nname = ${secret}x y\n`, 'name = [redacted] y'],
+    ] as const) {
+      let err: unknown;
+      try {
+        parseConfig(text, FILE);
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof ConfigError, text);
+      assert.equal(err.code, 'config-syntax');
+      assert.ok(err.message.includes(`in: "${line}"`), err.message);
+      assert.ok(!err.message.includes(secret.slice(10, 30)), err.message);
+    }
   });
 });
 
@@ -79,6 +100,22 @@ describe('structure', () => {
     assert.throws(
       () => parseConfig(configText().replace('[services]', 'knock = 3\n[services]'), FILE),
       /knock/,
+    );
+  });
+});
+
+describe('[metrics]', () => {
+  test('textfile: an absolute path, read into metricsTextfile; a relative one is refused with an example', () => {
+    const ok = parseConfig(
+      `${configText()}\n[metrics]\ntextfile = "/var/lib/node-exporter/spa.prom"\n`,
+      FILE,
+    );
+    assert.equal(ok.metricsTextfile, '/var/lib/node-exporter/spa.prom');
+    assert.equal(parseConfig(configText(), FILE).metricsTextfile, undefined);
+    assert.throws(
+      () => parseConfig(`${configText()}\n[metrics]\ntextfile = "spa.prom"\n`, FILE),
+      (e: unknown) =>
+        e instanceof ConfigError && e.key === 'metrics.textfile' && /absolute path/.test(e.message),
     );
   });
 });

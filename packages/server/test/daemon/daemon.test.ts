@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import {
@@ -18,7 +18,7 @@ import type { Daemon } from '../../src/daemon/daemon.js';
 import { DaemonError } from '../../src/daemon/errors.js';
 import { runDaemon } from '../../src/daemon/run.js';
 import { FILTER_HORIZON_STEPS } from '../../src/pipeline/filter-horizon.js';
-import { filterKnockPorts, granted, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FIXTURE_HOST, filterKnockPorts, granted, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakePacketSource } from '../support/fake-source.js';
 import { Fixture } from '../support/fixture.js';
@@ -38,6 +38,7 @@ interface Running {
 async function start(
   fixture = new Fixture({ stateDir: stateDir(), logLevel: 'debug' }),
   reportEveryMs?: number,
+  config: ServerConfig = fixture.config,
 ): Promise<Running> {
   const log = memoryLog();
   const source = new FakePacketSource({ now: () => NOW });
@@ -47,7 +48,7 @@ async function start(
   const ready = new Promise<Daemon>((resolve) => {
     onReady = resolve;
   });
-  const running = { fixture, source, firewall, signals, log, next: fixture.config } as Omit<
+  const running = { fixture, source, firewall, signals, log, next: config } as Omit<
     Running,
     'daemon' | 'done'
   > & { next: ServerConfig | Error };
@@ -58,6 +59,7 @@ async function start(
       source,
       firewall,
       signals,
+      hostAddresses: () => FIXTURE_HOST,
       clock: { now: () => NOW, monotonic: () => 0 },
       loadConfig: () => {
         if (running.next instanceof Error) throw running.next;
@@ -195,6 +197,61 @@ describe('runDaemon', () => {
     await stop(r);
   });
 
+  it('the reload line counts fwknop clients too and names who was added, removed, revoked, reinstated', async () => {
+    const r = await start(
+      new Fixture({
+        stateDir: stateDir(),
+        clients: [{ name: 'alice' }, { name: 'bob' }, { name: 'dan', revoked: true }],
+        fwknopClients: [{ name: 'laptop', services: ['ssh'] }],
+      }),
+    );
+    const clients = new Map(r.fixture.config.clients);
+    clients.delete('bob');
+    clients.set('alice', { ...clients.get('alice')!, revoked: true });
+    clients.set('dan', { ...clients.get('dan')!, revoked: false });
+    clients.set('erin', { ...clients.get('dan')!, name: 'erin', revoked: false });
+    r.next = r.fixture.with({ clients });
+    r.signals.emit('SIGHUP');
+    await r.daemon.settled();
+    const line = r.log.records().find((l) => l.msg === 'reloaded');
+    assert.equal(line?.level, 30, 'info');
+    assert.equal(line?.clients, 4, 'alice, dan, erin and the fwknop laptop');
+    assert.deepEqual(line?.fwknop, { port: 62201, clients: 1 });
+    assert.deepEqual(
+      [line?.added, line?.removed, line?.revoked, line?.reinstated],
+      [['erin'], ['bob'], ['alice'], ['dan']],
+    );
+    await stop(r);
+  });
+
+  it('[metrics] textfile: Prometheus text, written at start and on the timer, atomically, never through a symlink', async () => {
+    const fixture = new Fixture({ stateDir: stateDir() });
+    const path = join(fixture.config.stateDir, 'spa.prom');
+    const target = join(fixture.config.stateDir, 'elsewhere');
+    writeFileSync(target, 'precious\n');
+    symlinkSync(target, path); // a symlink where the file goes: replaced, its target untouched
+    const r = await start(fixture, undefined, { ...fixture.config, metricsTextfile: path });
+    assert.equal(readFileSync(target, 'utf8'), 'precious\n');
+    assert.ok(lstatSync(path).isFile());
+    assert.match(readFileSync(path, 'utf8'), /^spa_grants_total 0$/m);
+    r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
+    r.source.push(r.fixture.udp(new Uint8Array(336), NOW));
+    await r.daemon.pipeline.idle();
+    r.daemon.writeMetrics();
+    const text = readFileSync(path, 'utf8');
+    assert.match(text, /^# TYPE spa_knocks_rejected_total counter$/m);
+    assert.match(text, /^spa_knocks_rejected_total\{reason="client"\} 1$/m);
+    assert.match(text, /^spa_grants_total 1$/m);
+    assert.match(text, /^spa_last_reload_time_seconds 0$/m);
+    assert.match(text, new RegExp(`^spa_start_time_seconds ${Math.floor(NOW / 1000)}$`, 'm'));
+    assert.deepEqual(
+      readdirSync(fixture.config.stateDir).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
+    await stop(r);
+  });
+
   it('a bad reload is logged and the old configuration kept', async () => {
     const r = await start();
     r.next = new ConfigError('config-syntax', r.fixture.config.path, '', 'not valid TOML');
@@ -202,6 +259,10 @@ describe('runDaemon', () => {
     await r.daemon.settled();
     const error = r.log.records().find((l) => l.level === 50);
     assert.match(String(error?.msg), /reload failed/);
+    // The file, key and fix, as one message; no JS stack.
+    assert.equal(error?.code, 'config-syntax');
+    assert.match(String(error?.error), /: not valid TOML$/);
+    assert.equal(error?.err, undefined);
     r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
     await r.daemon.pipeline.idle();
     assert.equal(granted(r.firewall).length, 1);

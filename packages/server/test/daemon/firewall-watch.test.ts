@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { runDaemon } from '../../src/daemon/run.js';
-import { memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FIXTURE_HOST, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakePacketSource } from '../support/fake-source.js';
 import { Fixture } from '../support/fixture.js';
@@ -31,6 +31,7 @@ async function launch(watchEveryMs: number) {
         firewall,
         signals,
         clock: { now: () => NOW, monotonic: () => 0 },
+        hostAddresses: () => FIXTURE_HOST,
         loadConfig: () => fixture.config,
       },
       testSeams: {

@@ -1,9 +1,11 @@
 /** The logger: JSON lines, a readable form for terminals, and secrets that never reach the output. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { encodeSecret } from '@spa/shared';
 import { parseConfig } from '../../src/config/parse.js';
-import { createLogger, formatRecord, REDACTED } from '../../src/daemon/log.js';
+import { createLogger, formatRecord, REDACTED, syslogPriority } from '../../src/daemon/log.js';
 import { configText, FILE } from '../config/_fixtures.js';
 
 function capture(pretty: boolean, level: 'debug' | 'info' = 'debug') {
@@ -84,5 +86,37 @@ describe('format', () => {
       err: { message: 'boom', stack: 'Error: boom\n    at f (x.js:1:1)' },
     });
     assert.match(line, /ERROR failed err=boom\n {4}at f \(x\.js:1:1\)$/);
+  });
+});
+
+describe('under journald', () => {
+  test('each line starts with its syslog priority: <3> error, <4> warn, <6> info, <7> debug', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', destination: { write: (c) => lines.push(c) }, journal: true });
+    log.error('e');
+    log.warn('w');
+    log.info('i');
+    log.debug('d');
+    assert.deepEqual(
+      lines.map((l) => l.slice(0, 3)),
+      ['<3>', '<4>', '<6>', '<7>'],
+    );
+    assert.equal(JSON.parse(lines[0]!.slice(3)).msg, 'e', 'the rest is the JSON line');
+    assert.equal(syslogPriority(60), 2);
+  });
+
+  test('on by itself when stdout is the stream $JOURNAL_STREAM names; off when it names another', () => {
+    const logModule = fileURLToPath(new URL('../../src/daemon/log.js', import.meta.url));
+    const script = `import(${JSON.stringify(logModule)}).then((m) => { const l = m.createLogger({ pretty: false }); l.error('TRIAL NOT CONFIRMED'); l.info('listening'); })`;
+    // The shell names its own stdout (the pipe node inherits) the way systemd does: DEVICE:INODE.
+    const run = (stream: string) =>
+      spawnSync('sh', ['-c', `JOURNAL_STREAM=${stream} exec "$0" -e "$1"`, process.execPath, script], {
+        encoding: 'utf8',
+      }).stdout;
+    const under = run('$(stat -L -c %d:%i /proc/$$/fd/1)').trim().split('\n');
+    assert.match(under[0]!, /^<3>\{"level":50,.*"msg":"TRIAL NOT CONFIRMED"/);
+    assert.match(under[1]!, /^<6>\{"level":30/);
+    const other = run('1:1').trim().split('\n');
+    assert.match(other[0]!, /^\{"level":50/, 'not the journal: plain JSON');
   });
 });

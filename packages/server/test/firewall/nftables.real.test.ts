@@ -135,6 +135,12 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 120_000 
     const after = await fw.list();
     assert.equal(after.length, 1, 'one element');
     assert.ok(after[0]!.secondsLeft >= 9, `reset: ${after[0]!.secondsLeft}`);
+    // With a client name: the kernel keeps it as the element's comment, also across a refresh.
+    await fw.grant({ ...g, client: 'alice' });
+    await fw.grant({ ...g, client: 'alice' });
+    const named = await fw.list();
+    assert.equal(named.length, 1);
+    assert.equal(named[0]!.client, 'alice');
   });
 
   test('start() again keeps live grants and applies the new guarded ports', async (t) => {

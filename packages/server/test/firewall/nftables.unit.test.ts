@@ -97,6 +97,25 @@ describe('nft text', () => {
     );
   });
 
+  test("the client's name rides along as the element's comment; a name that could break the line is left out", () => {
+    const g = checkGrant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 30, client: 'alice' });
+    assert.equal(
+      addCommand('t1', g),
+      'add element inet t1 grants4 { 192.0.2.1 . tcp . 22 timeout 30s comment "alice" }',
+    );
+    assert.match(refreshCommand('t1', g), /timeout 30s comment "alice" \}; delete .* comment "alice" \}$/);
+    for (const client of ['a" }; flush ruleset; #', 'a b', '', 'x'.repeat(64)]) {
+      const bad = checkGrant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 30, client });
+      assert.equal(bad.client, undefined, client);
+      assert.ok(!addCommand('t1', bad).includes('comment'));
+    }
+    const json =
+      '{"nftables": [{"set": {"elem": [{"elem": {"val": {"concat": ["192.0.2.1", "tcp", 22]}, "timeout": 40, "expires": 39, "comment": "alice"}}]}}]}';
+    assert.deepEqual(parseSetJson(json), [
+      { address: '192.0.2.1', protocol: 'tcp', port: 22, secondsLeft: 39, client: 'alice' },
+    ]);
+  });
+
   test('revoke adds before deleting, so an element that expired meanwhile is no error', () => {
     const cmd = revokeCommand('spa', 4, [
       { address: '192.0.2.1', protocol: 'tcp', port: 22 },

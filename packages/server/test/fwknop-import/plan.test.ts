@@ -46,6 +46,7 @@ test('three stanzas: tables, names, services reused and created', () => {
     services: ['ssh', 'openvpn'],
     expires: '2027-01-31',
     allowed_sources: ['192.0.2.0/24', '203.0.113.9'],
+    require_literal_address: true, // not set in the stanza: the import's default
     max_duration: '10m',
   });
   assert.deepEqual(b!.newServices, [{ name: 'openvpn', spec: '1194/udp' }]);
@@ -56,6 +57,7 @@ test('three stanzas: tables, names, services reused and created', () => {
     services: ['tcp8443'],
     expires: '2027-12-28T13:20:00Z',
     allowed_sources: [],
+    require_literal_address: true,
   });
   assert.deepEqual(
     c!.notCarried.map((n) => [n.fwknop, n.value]),
@@ -66,6 +68,20 @@ test('three stanzas: tables, names, services reused and created', () => {
   );
   assert.match(c!.notCarried[0]!.why, /refuses command requests/);
   for (const p of [a, b, c]) assert.deepEqual(p!.refused, []);
+});
+
+test('an imported client must name its address unless the stanza says REQUIRE_SOURCE_ADDRESS N, and the import says why', () => {
+  const unset = one(`${KEYS}OPEN_PORTS tcp/22\n`);
+  assert.equal(unset.table.require_literal_address, true);
+  const line = unset.carried.find((c) => c.fwknop === '(REQUIRE_SOURCE_ADDRESS not set)');
+  assert.match(line?.spa ?? '', /require_literal_address = true: fwknop packets are not bound to a server/);
+  assert.match(line?.spa ?? '', /REQUIRE_SOURCE_ADDRESS N/);
+  const no = one(`${KEYS}OPEN_PORTS tcp/22\nREQUIRE_SOURCE_ADDRESS N\n`);
+  assert.equal(no.table.require_literal_address, undefined, '[policy] applies');
+  assert.equal(
+    one(`${KEYS}OPEN_PORTS tcp/22\nREQUIRE_SOURCE_ADDRESS Y\n`).table.require_literal_address,
+    true,
+  );
 });
 
 test('carried lines name the fwknop variable and the spa key, secrets as (set)', () => {

@@ -1,5 +1,6 @@
 // Shared by the daemon, sequence and fuzz tests: temporary state directories, a logger whose
 // lines land in memory, and a pipeline on fakes (recording firewall, fixed clock).
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { type Logger, pino } from 'pino';
 import type { Grant } from '../../src/firewall/firewall.js';
 import { KnockPipeline } from '../../src/pipeline/pipeline.js';
 import { ReplayStore, type ReplayStoreOptions } from '../../src/replay/replay-store.js';
+import type { FwknopBudget } from '../../src/verify/fwknop-gate.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { Fixture, type FixtureOptions } from '../support/fixture.js';
 
@@ -53,6 +55,9 @@ export interface Rig {
   readonly filters: string[];
 }
 
+/** The addresses the fixture's packets are sent to (Fixture.udp, sequencePacket): "this host". */
+export const FIXTURE_HOST: readonly string[] = ['192.0.2.1', '2001:db8::1'];
+
 export interface RigOptions {
   readonly fixture?: Partial<FixtureOptions>;
   /** Reuse this fixture (same keys) instead of making one. */
@@ -60,6 +65,7 @@ export interface RigOptions {
   readonly nowMs?: number;
   readonly store?: ReplayStoreOptions;
   readonly maxSequenceSources?: number;
+  readonly fwknopBudget?: FwknopBudget;
   /** K of the capture filter horizon (default FILTER_HORIZON_STEPS). */
   readonly filterHorizonSteps?: number;
   /** The pipeline's monotonic clock (ms); default performance.now. */
@@ -83,6 +89,7 @@ export function rig(o: RigOptions = {}): Rig {
     nowMs,
     onFilter: (f) => filters.push(f),
     ...(o.maxSequenceSources ? { maxSequenceSources: o.maxSequenceSources } : {}),
+    ...(o.fwknopBudget ? { fwknopBudget: o.fwknopBudget } : {}),
     ...(o.filterHorizonSteps ? { filterHorizonSteps: o.filterHorizonSteps } : {}),
     ...(o.monotonic ? { monotonic: o.monotonic } : {}),
     ...(o.signatureBudget ? { signatureBudget: o.signatureBudget } : {}),

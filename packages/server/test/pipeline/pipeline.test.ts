@@ -15,7 +15,7 @@ describe('KnockPipeline: SPA knocks', () => {
     r.pipeline.handle(f.udp(f.knock('alice', NOW, { durationSeconds: 60 }), NOW), NOW);
     await r.pipeline.idle();
     assert.deepEqual(granted(r.firewall), [
-      { address: '198.51.100.7', protocol: 'tcp', port: 22, seconds: 60 },
+      { address: '198.51.100.7', protocol: 'tcp', port: 22, seconds: 60, client: 'alice' },
     ]);
     assert.deepEqual(r.pipeline.counters.snapshot(), { grant: 1 });
     const info = r.log.records().find((l) => l.msg === 'grant');
@@ -176,18 +176,80 @@ describe('KnockPipeline: every reject reason is reachable and counted', () => {
     send('alice', { access: [{ kind: 'service', name: 'dns' }] });
     const strict = rig({ fixture: { policy: { requireLiteralAddress: true } } });
     strict.pipeline.handle(strict.fixture.udp(strict.fixture.knock('alice', NOW), NOW), NOW);
-    // A revoked key is left out of the lookup table: no MAC is spent on it (`client`).
+    // A revoked key stays in the lookup table: one MAC, then refused as policy-revoked.
     assert.deepEqual(r.pipeline.counters.snapshot(), {
-      client: 1,
+      'policy-revoked': 1,
       'policy-expired': 1,
       'policy-service': 1,
       'policy-source': 1,
     });
     assert.deepEqual(strict.pipeline.counters.snapshot(), { 'policy-literal': 1 });
+    // Each is authenticated, so it is logged at info with the client's name (audit).
+    assert.deepEqual(
+      r.log
+        .records()
+        .filter((l) => l.msg === 'authenticated knock refused')
+        .map((l) => [l.level, l.client, l.reason, l.address]),
+      [
+        [30, 'gone', 'policy-revoked', '198.51.100.7'],
+        [30, 'old', 'policy-expired', '198.51.100.7'],
+        [30, 'office', 'policy-source', '198.51.100.7'],
+        [30, 'alice', 'policy-service', '198.51.100.7'],
+      ],
+    );
   });
 
   it('the reason list covers the protocol and policy codes', () => {
     for (const r of [...REJECT_REASONS, ...POLICY_REASONS]) assert.ok(KNOCK_REJECTS.includes(r), r);
+  });
+
+  it('an authentic knock from a wrong clock: counted stale/future and logged at info with the skew', () => {
+    const r = rig();
+    const f = r.fixture;
+    r.pipeline.handle(f.udp(f.knock('alice', NOW - 45_000), NOW), NOW);
+    r.pipeline.handle(f.udp(f.knock('bob', NOW + 44_000), NOW, { src: '198.51.100.8' }), NOW);
+    r.pipeline.handle(f.udp(new Uint8Array(336), NOW), NOW); // a stranger: debug only, no name
+    assert.deepEqual(r.pipeline.counters.snapshot(), { stale: 1, future: 1, client: 1 });
+    assert.deepEqual(
+      r.log
+        .records()
+        .filter((l) => l.msg === 'authenticated knock refused')
+        .map((l) => [l.level, l.client, l.reason, l.skewSeconds, l.address]),
+      [
+        [30, 'alice', 'stale', -45, '198.51.100.7'],
+        [30, 'bob', 'future', 44, '198.51.100.8'],
+      ],
+    );
+  });
+
+  it("fwknop's tolerance (±120 s) is a config choice: a fixed knock port and max_past/max_future = 2m", async () => {
+    const r = rig({
+      fixture: {
+        knock: { mode: 'fixed', port: 41000 },
+        window: { maxPastMs: 120_000, maxFutureMs: 120_000 },
+      },
+    });
+    const f = r.fixture;
+    r.pipeline.handle(f.udp(f.knock('alice', NOW - 115_000), NOW, { dstPort: 41000 }), NOW);
+    r.pipeline.handle(
+      f.udp(f.knock('bob', NOW + 115_000), NOW, { dstPort: 41000, src: '198.51.100.8' }),
+      NOW,
+    );
+    await r.pipeline.idle();
+    assert.deepEqual(
+      granted(r.firewall).map((g) => `${g.client} ${g.address}`),
+      ['alice 198.51.100.7', 'bob 198.51.100.8'],
+    );
+  });
+
+  it('audit lines have a budget too: a leaked key cannot flood the log at info', () => {
+    const r = rig({ fixture: { clients: [{ name: 'gone', revoked: true }] } });
+    for (let i = 0; i < 50; i++) r.pipeline.handle(r.fixture.udp(r.fixture.knock('gone', NOW), NOW), NOW);
+    r.pipeline.handle(r.fixture.udp(r.fixture.knock('gone', NOW + 1000), NOW + 1000), NOW + 1000);
+    assert.equal(r.pipeline.counters.get('policy-revoked'), 51);
+    const info = r.log.records().filter((l) => l.level === 30);
+    assert.equal(info.filter((l) => l.msg === 'authenticated knock refused').length, 6, '5 + 1 next second');
+    assert.equal(info.find((l) => l.msg === 'authenticated knocks refused, not logged')?.suppressed, 45);
   });
 
   it('rejections are logged at debug with a budget; a flood is counted, not logged', () => {

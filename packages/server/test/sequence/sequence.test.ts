@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CandidateIndex, type Knock, stepStartMs, timeStep } from '@spa/shared';
+import { CandidateIndex, type Knock, SEQUENCE_MAX_NOISE, stepStartMs, timeStep } from '@spa/shared';
 import { SequenceTracker } from '../../src/sequence/tracker.js';
 import { granted, NOW, rig } from '../pipeline/_harness.js';
 
@@ -28,7 +28,7 @@ describe('one-time knock sequences', () => {
     send(r, seq, NOW);
     await r.pipeline.idle();
     assert.deepEqual(granted(r.firewall), [
-      { address: '198.51.100.7', protocol: 'tcp', port: 443, seconds: 30 },
+      { address: '198.51.100.7', protocol: 'tcp', port: 443, seconds: 30, client: 'alice' },
     ]);
     const c = r.pipeline.counters.snapshot();
     assert.equal(c['sequence-complete'], 1);
@@ -60,13 +60,33 @@ describe('one-time knock sequences', () => {
     assert.equal(b.pipeline.counters.get('sequence-burned'), 1);
   });
 
-  it('a wrong port in between resets the progress', async () => {
+  it('a wrong port in between is noise: the sequence still completes (issue 12 item 8)', async () => {
     const r = rig();
     const seq = r.fixture.sequence('alice', 'ssh', NOW);
-    send(r, [seq[0]!, seq[1]!, wrongPort(seq), seq[2]!, seq[3]!], NOW);
+    send(r, [seq[0]!, seq[1]!, wrongPort(seq), seq[2]!, wrongPort(seq), seq[3]!], NOW);
+    await r.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 1);
+    assert.equal(r.pipeline.counters.get('sequence-noise'), 2);
+  });
+
+  it('a wrong port in place of a right one is not progress', async () => {
+    const r = rig();
+    const seq = r.fixture.sequence('alice', 'ssh', NOW);
+    send(r, [seq[0]!, seq[1]!, wrongPort(seq), seq[3]!], NOW);
     await r.pipeline.idle();
     assert.equal(granted(r.firewall).length, 0);
-    assert.equal(r.pipeline.counters.get('sequence-reset-wrong-port'), 1);
+  });
+
+  it('a sweep of the range from one source is dropped after SEQUENCE_MAX_NOISE wrong ports', async () => {
+    const r = rig();
+    const seq = r.fixture.sequence('alice', 'ssh', NOW);
+    const sweep: Knock[] = [];
+    for (let port = 50000; sweep.length <= SEQUENCE_MAX_NOISE; port++)
+      if (!seq.some((k) => k.port === port)) sweep.push({ protocol: 'tcp', port });
+    send(r, [seq[0]!, seq[1]!, ...sweep, seq[2]!, seq[3]!], NOW, undefined, 50);
+    await r.pipeline.idle();
+    assert.equal(granted(r.firewall).length, 0);
+    assert.equal(r.pipeline.counters.get('sequence-reset-noise'), 1);
     // Starting over works.
     send(r, seq, NOW + 1000);
     await r.pipeline.idle();

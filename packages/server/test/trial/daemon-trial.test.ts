@@ -1,4 +1,5 @@
 /** The trial guard wired into the daemon, on fakes: capture term, confirmation, rollback, reload --trial. */
+
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { runDaemon } from '../../src/daemon/run.js';
 import { FirewallError, type GuardedPort } from '../../src/firewall/firewall.js';
 import { formatTrialRequest, TRIAL_REQUEST_FILE } from '../../src/trial/request-file.js';
 import { TRIAL_KERNEL_MARGIN_SECONDS, TRIAL_TICK_MS, TrialError } from '../../src/trial/trial.js';
-import { memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
+import { FIXTURE_HOST, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakePacketSource } from '../support/fake-source.js';
 import { Fixture } from '../support/fixture.js';
@@ -59,6 +60,7 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
       signals,
       clock: { now: () => clock.now, monotonic: () => clock.now },
       loadConfig: () => r.next,
+      hostAddresses: () => FIXTURE_HOST,
     },
     testSeams: { onReady },
     ...(trialSeconds !== undefined ? { trialSeconds } : {}),

@@ -19,6 +19,7 @@
  * Any grant outside the controls, and any exception (or `internal-error` count), is a
  * finding. The clock moves 0-3 ms per frame, so steps roll during a long run.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import { pino } from 'pino';
 import { type LinkType, parseFrame } from '../../src/capture/frame.js';
 import { KnockPipeline } from '../../src/pipeline/pipeline.js';
 import { ReplayStore } from '../../src/replay/replay-store.js';
+import { UNLIMITED_FWKNOP_BUDGET } from '../../src/verify/fwknop-gate.js';
 import { FakeFirewall } from '../../test/support/fake-firewall.js';
 import { Fixture } from '../../test/support/fixture.js';
 import { type FrameSpec, synFrame, udpFrame, udpPayloadOffset } from './frames.js';
@@ -94,6 +96,9 @@ function fuzzIn(dir: string, seed: string, rng: Prng, o: FuzzOptions): FuzzRepor
     firewall,
     logger: pino({ level: 'silent' }),
     nowMs: now,
+    // Frames arrive far faster than the fuzz clock moves: no fwknop budget, so every mutated
+    // fwknop packet reaches the HMAC and the parsers (the budgets have their own tests).
+    fwknopBudget: UNLIMITED_FWKNOP_BUDGET,
   });
   /** Grant calls since call number `from` (calls are recorded synchronously). */
   const grantsSince = (from: number) => {

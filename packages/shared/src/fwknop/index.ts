@@ -23,6 +23,7 @@ export { sealFwknop, sealFwknopPlaintext } from './seal.js';
 export {
   DEFAULT_FWKNOP_PORT,
   FKO_VERSION,
+  FWKNOP_CLIENT_MAX_WIRE_LENGTH,
   FWKNOP_DIGESTS,
   FWKNOP_MESSAGE_TYPES,
   type FwknopDigest,

@@ -19,6 +19,29 @@ export const AES_BLOCK = 16;
 export const MIN_BLOB_LENGTH = SALTED_MAGIC.length + SALT_LENGTH + AES_BLOCK;
 /** fwknopd's MAX_SPA_PACKET_LEN: nothing longer is ever an SPA packet. */
 export const MAX_WIRE_LENGTH = 1500;
+/**
+ * The longest packet the stock client (fwknop 2.6, libfko) can build, in Rijndael + HMAC mode.
+ * Derived from libfko's field limits (fko_limits.h), all at their maximum at once:
+ *
+ *   plaintext  random value                       16
+ *              username    b64(64 bytes), no '='  86
+ *              timestamp   at most 12 digits      12
+ *              version     "3.0.0"                 5
+ *              type        one digit               1
+ *              message     b64(256 bytes)        342
+ *              NAT access  b64(128 bytes)        171
+ *              server auth b64(64 bytes)          86   (the 2.6 client never sets it)
+ *              client timeout, 32-bit decimal     10
+ *              digest      b64(SHA-512)           86
+ *              9 ':' separators                    9   → 824 bytes
+ *   AES-256-CBC with PKCS#7 padding: 824 → 832 bytes (52 blocks)
+ *   "Salted__" ‖ salt[8] ‖ ciphertext: 848 bytes → unpadded base64 1131 characters
+ *   less the stripped "U2FsdGVkX1" (10) → 1121, plus the HMAC-SHA512 in base64 (86) → 1207.
+ *
+ * The largest real packet seen from /usr/bin/fwknop 2.6.10 (24 ports, NAT, timeout, SHA-512
+ * digest and HMAC) was 802 bytes. Anything longer than this is refused before any HMAC.
+ */
+export const FWKNOP_CLIENT_MAX_WIRE_LENGTH = 1207;
 /** Length of the decimal random value the client puts first. */
 export const RANDOM_VALUE_LENGTH = 16;
 /** The only FKO protocol version we accept. */

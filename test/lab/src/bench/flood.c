@@ -14,6 +14,8 @@
  *   --base64       payload of random base64 characters (fwknop's packets are base64 text)
  *   --spoof NET    raw socket, random source address in NET/16 (a benchmarking range, RFC 2544:
  *                  198.18.0.0/15) and random source port; needs CAP_NET_RAW
+ *   --spoof-bits N with --spoof: how many low bits of the source address are random (0..16,
+ *                  default 16); 0 sends every packet from exactly NET (one spoofed host)
  *   --syn          with --spoof: TCP SYNs (no payload, --size ignored) instead of UDP datagrams
  *   --port-range LO-HI   a random destination port in LO..HI per packet, instead of --port
  *
@@ -38,7 +40,7 @@
 
 #define BATCH 64
 #define MAX_PORTS 16
-#define MAX_SIZE 1400
+#define MAX_SIZE 1472 /* the largest UDP payload in one 1500-byte IPv4 packet */
 #define POOL 256 /* distinct payloads, each also mutated per packet */
 #define MAX_DURATION_MS 180000
 #define MAX_PACKETS 100000000L
@@ -77,7 +79,7 @@ static void usage(const char *why) {
   fprintf(stderr, "flood: %s\n", why);
   fprintf(stderr,
           "usage: flood --dst IPV4 --port N [--port N...] --size N --rate PPS --duration-ms N "
-          "--max-packets N [--base64] [--spoof NET [--syn]] [--port-range LO-HI]\n");
+          "--max-packets N [--base64] [--spoof NET [--spoof-bits N] [--syn]] [--port-range LO-HI]\n");
   exit(2);
 }
 
@@ -104,7 +106,7 @@ static uint16_t tcp_checksum(const struct iphdr *ip, const struct tcphdr *tcp) {
 
 int main(int argc, char **argv) {
   const char *dst = NULL, *spoof = NULL;
-  int ports[MAX_PORTS], nports = 0, base64 = 0, syn = 0, range_lo = 0, range_hi = 0;
+  int ports[MAX_PORTS], nports = 0, base64 = 0, syn = 0, range_lo = 0, range_hi = 0, spoof_bits = 16;
   long size = -1, rate = -1, duration_ms = -1, max_packets = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -121,6 +123,7 @@ int main(int argc, char **argv) {
     i++;
     if (!strcmp(a, "--dst")) dst = v;
     else if (!strcmp(a, "--spoof")) spoof = v;
+    else if (!strcmp(a, "--spoof-bits")) spoof_bits = atoi(v);
     else if (!strcmp(a, "--port")) {
       if (nports == MAX_PORTS) usage("too many ports");
       ports[nports++] = atoi(v);
@@ -137,8 +140,9 @@ int main(int argc, char **argv) {
     if (ports[i] < 1 || ports[i] > 65535) usage("bad port");
   if (range_lo && (range_lo < 1 || range_hi > 65535 || range_lo > range_hi)) usage("bad --port-range");
   if (syn && !spoof) usage("--syn needs --spoof (raw socket)");
+  if (spoof_bits < 0 || spoof_bits > 16) usage("--spoof-bits must be 0..16");
   if (syn) size = 0;
-  else if (size < 1 || size > MAX_SIZE) usage("--size must be 1..1400");
+  else if (size < 1 || size > MAX_SIZE) usage("--size must be 1..1472");
   if (rate < 0) usage("--rate is required (0 = as fast as possible)");
   if (duration_ms < 1 || duration_ms > MAX_DURATION_MS) usage("--duration-ms must be 1..180000");
   if (max_packets < 1 || max_packets > MAX_PACKETS) usage("--max-packets must be 1..100000000");
@@ -218,7 +222,7 @@ int main(int argc, char **argv) {
         ip->ttl = 64;
         ip->protocol = syn ? IPPROTO_TCP : IPPROTO_UDP;
         ip->tot_len = htons((uint16_t)len);
-        ip->saddr = spoof_net.s_addr | htonl((uint32_t)(r & 0xffff));
+        ip->saddr = spoof_net.s_addr | htonl((uint32_t)(r & ((1u << spoof_bits) - 1)));
         ip->daddr = to.sin_addr.s_addr;
         ip->check = ip_checksum(ip, sizeof *ip);
         uint16_t sport = htons((uint16_t)(1024 + ((r >> 16) % 64000)));

@@ -24,6 +24,8 @@ export interface FloodSpec {
   base64?: boolean;
   /** Raw socket with random source addresses in this /16 (e.g. 198.18.0.0). */
   spoofNet?: string;
+  /** With spoofNet: how many low bits of the source are random (default 16; 0 = exactly spoofNet). */
+  spoofBits?: number;
   /** With spoofNet: TCP SYNs instead of UDP datagrams (size ignored). */
   syn?: boolean;
   /** A random destination port in this range per packet (instead of `ports`). */
@@ -67,6 +69,7 @@ export class Flood {
       String(Math.round(spec.maxPackets)),
       ...(spec.base64 ? ['--base64'] : []),
       ...(spec.spoofNet ? ['--spoof', spec.spoofNet] : []),
+      ...(spec.spoofBits !== undefined ? ['--spoof-bits', String(spec.spoofBits)] : []),
       ...(spec.syn ? ['--syn'] : []),
     ];
     return new Flood(lab.spawn(host, argv), spec);

@@ -2,7 +2,7 @@
  * The report: benchmarks.md (machine, method, table, goals) and benchmarks.svg next to it;
  * outside docs/ also benchmarks.json with every number (what the smoke test reads).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkGoals } from './goals.js';
 import type { BenchResults } from './results.js';
@@ -166,12 +166,24 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   return out.join('\n');
 }
 
+/**
+ * Sections measured by other drivers (e.g. ./fwknop-port.ts), kept across regenerations:
+ * everything from the KEPT_MARKER line on.
+ */
+export const KEPT_MARKER = '<!-- kept across npm run bench: measured by other drivers -->';
+
+function keptSections(md: string): string {
+  const old = existsSync(md) ? readFileSync(md, 'utf8') : '';
+  const at = old.indexOf(KEPT_MARKER);
+  return at < 0 ? '' : `\n${old.slice(at)}`;
+}
+
 /** Writes the report into `dir`; returns the markdown's path. */
 export function writeReport(r: BenchResults, dir: string): string {
   mkdirSync(dir, { recursive: true });
   const md = join(dir, 'benchmarks.md');
   writeFileSync(join(dir, 'benchmarks.svg'), renderSvg(r));
-  writeFileSync(md, renderMarkdown(r, 'benchmarks.svg'));
+  writeFileSync(md, renderMarkdown(r, 'benchmarks.svg') + keptSections(md));
   if (resolve(dir) !== DOCS_DIR)
     writeFileSync(join(dir, 'benchmarks.json'), JSON.stringify(r, null, 2) + '\n');
   return md;

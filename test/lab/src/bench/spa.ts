@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPacket, profileKeys } from '@spa/client';
 import { type ClientProfile, knockPort, parseProfile, timeStep } from '@spa/shared';
@@ -20,8 +20,11 @@ export const SPA_CLIENT_BIN = join(ROOT, 'packages/client/bin/spa-client.js');
 const START_TIMEOUT_MS = 15_000;
 export const SPA_SERVICE = 'ssh';
 
-function cli(args: readonly string[]): string {
-  const r = spawnSync(process.execPath, [SPA_SERVER_BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+/** Runs spa-server on this host, or in namespace `ns` (where init finds the capture interface). */
+function cli(args: readonly string[], ns?: string): string {
+  const argv = [process.execPath, SPA_SERVER_BIN, ...args];
+  const [cmd, ...rest] = ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
+  const r = spawnSync(cmd!, rest, { encoding: 'utf8', timeout: 30_000 });
   if (r.error || r.status !== 0) {
     throw new Error(`spa-server ${args.join(' ')} failed: ${r.error ? String(r.error) : r.stderr}`);
   }
@@ -43,23 +46,32 @@ export interface SpaSetup {
 }
 
 /** `spa-server init` + `add-client`: a config guarding `ssh=PORT/tcp` and one client's profile. */
-export function initSpa(dir: string, ifname: string, host: string, guardedPort: number): SpaSetup {
+export function initSpa(
+  dir: string,
+  ifname: string,
+  host: string,
+  guardedPort: number,
+  ns?: string,
+): SpaSetup {
   const configPath = join(dir, 'server.toml');
-  cli([
-    'init',
-    '--config',
-    configPath,
-    '--interface',
-    ifname,
-    '--service',
-    `${SPA_SERVICE}=${guardedPort}/tcp`,
-    '--name',
-    'lab',
-    '--host',
-    host,
-    '--state-dir',
-    join(dir, 'state'),
-  ]);
+  cli(
+    [
+      'init',
+      '--config',
+      configPath,
+      '--interface',
+      ifname,
+      '--service',
+      `${SPA_SERVICE}=${guardedPort}/tcp`,
+      '--name',
+      'lab',
+      '--host',
+      host,
+      '--state-dir',
+      join(dir, 'state'),
+    ],
+    ns,
+  );
   const out = cli(['add-client', '--config', configPath, '--services', SPA_SERVICE, 'bench']);
   const profileUri = out.split('\n').find((l) => l.startsWith('spa://'));
   if (!profileUri) throw new Error(`spa-server add-client printed no spa:// profile:\n${out}`);
@@ -70,6 +82,19 @@ export interface SpaOptions {
   dir: string;
   guardedPort: number;
   grantSeconds: number;
+  /** `[fwknop_clients]` to add (random keys, HMAC-SHA256, service ssh): the fwknop port is then captured. */
+  fwknopClients?: number;
+}
+
+/** Appends `n` `[fwknop_clients.fwN]` tables with random keys to the config. */
+export function addFwknopClients(configPath: string, n: number): void {
+  const tables = Array.from(
+    { length: n },
+    (_, i) =>
+      `\n[fwknop_clients.fw${i + 1}]\nkey_base64 = "${randomBytes(32).toString('base64')}"\n` +
+      `hmac_key_base64 = "${randomBytes(64).toString('base64')}"\nservices = ["${SPA_SERVICE}"]\n`,
+  );
+  appendFileSync(configPath, tables.join(''));
 }
 
 export class Spa implements GuardedSystem {
@@ -97,7 +122,8 @@ export class Spa implements GuardedSystem {
 
   static async start(lab: Lab, o: SpaOptions): Promise<Spa> {
     const server = lab.hosts.server;
-    const setup = initSpa(o.dir, server.ifname, server.ipv4, o.guardedPort);
+    const setup = initSpa(o.dir, server.ifname, server.ipv4, o.guardedPort, server.ns);
+    if (o.fwknopClients) addFwknopClients(setup.configPath, o.fwknopClients);
     const proc = lab.spawn(server, [
       process.execPath,
       SPA_SERVER_BIN,

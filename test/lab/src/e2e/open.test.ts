@@ -43,8 +43,9 @@ describe('open: closed by default, opens for the knocking source only', () => {
     const { server } = spa.lab.hosts;
     const r = await spa.clientCli('client', ['open', 'ssh', '-4', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout) as { ok: boolean; openedMs?: number };
+    const result = JSON.parse(r.stdout) as { ok: boolean; status: string };
     assert.equal(result.ok, true);
+    assert.equal(result.status, 'open', 'the guard dropped the pre-knock probe: opened by this knock');
     const client = await spa.lab.agent('client');
     const c = await client.connect(server.ipv4, 22, 1000, { banner: true });
     assert.ok(c.ok, 'client reaches ssh');
@@ -61,6 +62,10 @@ describe('open: closed by default, opens for the knocking source only', () => {
     const log = await spa.waitForLog((l) => l.msg === 'grant');
     assert.equal(log.client, 'alice');
     assert.equal(log.address, spa.lab.hosts.client.ipv4);
+    // Again while the grant lives: the port answers before the knock, and the client says so.
+    const again = await spa.clientCli('client', ['open', 'ssh', '-4']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^ssh on web1 was already open before the knock/);
   });
 
   test('IPv6: open over v6 grants the v6 source address', async (t) => {

@@ -77,11 +77,18 @@ export class SpaLab {
     return join(this.dir, `client-${this.lab.host(host).name}.toml`);
   }
 
-  /** `spa-client --config … ARGS` on a client host. */
+  /**
+   * `spa-client --config … ARGS` on a client host. Each host keeps its client state (the
+   * one-time sequences it sent) in the lab's folder, as a laptop keeps it in its own home: not
+   * in the home of whoever runs the tests, and not shared between hosts.
+   */
   clientCli(host: HostRef, args: string[], timeoutMs = 20_000): Promise<ExecResult> {
-    return this.lab.exec(host, ['node', CLIENT_BIN, '--config', this.clientConfig(host), ...args], {
-      timeoutMs,
-    });
+    const state = join(this.dir, `client-state-${this.lab.host(host).name}`);
+    return this.lab.exec(
+      host,
+      ['env', `XDG_STATE_HOME=${state}`, 'node', CLIENT_BIN, '--config', this.clientConfig(host), ...args],
+      { timeoutMs },
+    );
   }
 
   editConfig(section: string, key: string, literal: string): void {
