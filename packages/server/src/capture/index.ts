@@ -22,4 +22,4 @@ export {
   parseFrame,
 } from './frame.js';
 export type { CaptureReject, PacketHandler, PacketSource, RejectHandler } from './packet-source.js';
-export { PcapSource, type PcapSourceOptions } from './pcap-source.js';
+export { PcapSource, type PcapSourceOptions, type PcapSourceTestSeams } from './pcap-source.js';

@@ -36,11 +36,8 @@ export const CAPTURE_SNAPLEN =
   UDP_HEADER +
   Math.max(PACKET_LENGTH, FWKNOP_MAX_WIRE_LENGTH);
 
-export interface PcapSourceOptions {
-  /** Interface names from the configuration (`ip link`); `any` gives Linux cooked frames. */
-  interfaces: readonly string[];
-  /** Initial BPF filter (see buildFilter); must not be empty (that would capture everything). */
-  filter: string;
+/** Knobs production wiring never sets (the daemon uses the defaults); only tests turn them. */
+export interface PcapSourceTestSeams {
   /** Kernel ring size per handle. Default 4 MiB: ~2,000 frames of CAPTURE_SNAPLEN. */
   bufferBytes?: number;
   /** Bytes captured per frame. Default CAPTURE_SNAPLEN. */
@@ -49,6 +46,14 @@ export interface PcapSourceOptions {
   promiscuous?: boolean;
   /** Frames handled per wake-up before the event loop runs again. Default 256. */
   maxPerDispatch?: number;
+}
+
+export interface PcapSourceOptions {
+  /** Interface names from the configuration (`ip link`); `any` gives Linux cooked frames. */
+  interfaces: readonly string[];
+  /** Initial BPF filter (see buildFilter); must not be empty (that would capture everything). */
+  filter: string;
+  testSeams?: PcapSourceTestSeams;
   /** Clock for `receivedAtMs`. Default Date.now. */
   now?: () => number;
 }
@@ -86,7 +91,8 @@ export class PcapSource implements PacketSource {
       );
     }
     checkFilter(options.filter);
-    const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    const seams = options.testSeams ?? {};
+    const bufferBytes = seams.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     if (!Number.isInteger(bufferBytes) || bufferBytes < MIN_BUFFER_BYTES || bufferBytes > 0x7fffffff) {
       throw new CaptureError(
         'capture-open',
@@ -94,8 +100,8 @@ export class PcapSource implements PacketSource {
         'use an integer number of bytes between 64 KiB and 2 GiB (default 4 MiB)',
       );
     }
-    const snaplen = options.snaplen ?? CAPTURE_SNAPLEN;
-    const maxPerDispatch = options.maxPerDispatch ?? DEFAULT_MAX_PER_DISPATCH;
+    const snaplen = seams.snaplen ?? CAPTURE_SNAPLEN;
+    const maxPerDispatch = seams.maxPerDispatch ?? DEFAULT_MAX_PER_DISPATCH;
     for (const [name, value, max] of [
       ['snaplen', snaplen, 262_144],
       ['maxPerDispatch', maxPerDispatch, 1_000_000],
@@ -111,7 +117,7 @@ export class PcapSource implements PacketSource {
     this.#devices = [...new Set(options.interfaces)];
     this.#bufferBytes = bufferBytes;
     this.#snaplen = snaplen;
-    this.#promiscuous = options.promiscuous ?? false;
+    this.#promiscuous = seams.promiscuous ?? false;
     this.#maxPerDispatch = maxPerDispatch;
     this.#now = options.now ?? Date.now;
     this.#filter = options.filter;

@@ -34,18 +34,23 @@ import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { clientChanges, planReload } from './reload.js';
 import { assertSafeStateDir } from './state-dir.js';
 
+/** Knobs production wiring never sets (the bin uses the defaults); only tests turn them. */
+export interface DaemonTestSeams {
+  /** Interval of the counter report at info (only when something changed). Default 60 s. */
+  readonly reportEveryMs?: number;
+  /** Period of the firewall guard check (firewall-watch.ts); default WATCH_EVERY_MS. */
+  readonly watchEveryMs?: number;
+  /** How often [metrics] textfile is rewritten (default 15 s). */
+  readonly metricsEveryMs?: number;
+}
+
 export interface DaemonOptions {
   readonly configPath: string;
   readonly logger: Logger;
   readonly deps?: Partial<DaemonDeps>;
-  /** Interval of the counter report at info (only when something changed). Default 60 s. */
-  readonly reportEveryMs?: number;
-  /** How often [metrics] textfile is rewritten (default 15 s). */
-  readonly metricsEveryMs?: number;
   /** `run --trial`: every guarded port is on trial for this many seconds (trial.ts). */
   readonly trialSeconds?: number;
-  /** Period of the firewall guard check (firewall-watch.ts); default WATCH_EVERY_MS. */
-  readonly watchEveryMs?: number;
+  readonly testSeams?: DaemonTestSeams;
 }
 
 interface FilterArm {
@@ -177,7 +182,7 @@ export class Daemon {
         guarded: () => trial.guard(guardedPorts(daemon?.config.services ?? config.services)),
         log,
         serial: (job) => (daemon ? daemon.#serial(job) : job()),
-        ...(opts.watchEveryMs !== undefined ? { everyMs: opts.watchEveryMs } : {}),
+        ...(opts.testSeams?.watchEveryMs !== undefined ? { everyMs: opts.testSeams.watchEveryMs } : {}),
       });
       // A roll can happen inside the capture's packet callback: apply the new filter on the
       // next turn of the event loop, never re-entering the capture from its own dispatch. The
@@ -237,14 +242,14 @@ export class Daemon {
       watch.start();
       daemon.#armStepTimer();
       if (trial.trial) trial.announce(trial.trial.ports, 'run');
-      const every = opts.reportEveryMs ?? DEFAULT_REPORT_MS;
+      const every = opts.testSeams?.reportEveryMs ?? DEFAULT_REPORT_MS;
       daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
       daemon.#startedAtMs = clock.now();
       if (config.metricsTextfile) {
         daemon.writeMetrics();
         daemon.#metricsTimer = setInterval(
           () => daemon.writeMetrics(),
-          opts.metricsEveryMs ?? METRICS_EVERY_MS,
+          opts.testSeams?.metricsEveryMs ?? METRICS_EVERY_MS,
         );
       }
       log.info(

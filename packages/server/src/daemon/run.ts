@@ -11,7 +11,7 @@
  * listens, RELOADING=1 + MONOTONIC_USEC … READY=1 around each reload and STOPPING=1 (notify.ts).
  */
 import type { Logger } from 'pino';
-import { Daemon } from './daemon.js';
+import { Daemon, type DaemonTestSeams } from './daemon.js';
 import type { DaemonDeps } from './deps.js';
 import { type Notifier, systemdNotifier } from './notify.js';
 import { releaseHeldSignals } from './signal-hold.js';
@@ -24,16 +24,17 @@ export interface RunDaemonOptions {
   readonly configPath: string;
   readonly logger: Logger;
   readonly deps?: Partial<DaemonDeps>;
-  /** Called once the daemon listens (tests use it to reach counters and the pipeline). */
-  readonly onReady?: (daemon: Daemon) => void;
-  /** Interval of the counter report (default 60 s). */
-  readonly reportEveryMs?: number;
   /** `run --trial`: the guard undoes itself unless confirmed within this many seconds (trial/). */
   readonly trialSeconds?: number;
-  /** Period of the firewall guard check (daemon/firewall-watch.ts). */
-  readonly watchEveryMs?: number;
   /** Where readiness goes; default systemd's $NOTIFY_SOCKET (a no-op without it). */
   readonly notifier?: Notifier;
+  readonly testSeams?: RunDaemonTestSeams;
+}
+
+/** Only tests set these; the bin runs with the defaults. */
+export interface RunDaemonTestSeams extends DaemonTestSeams {
+  /** Called once the daemon listens (tests use it to reach counters and the pipeline). */
+  readonly onReady?: (daemon: Daemon) => void;
   /** Signals that arrived before the handlers; default: what the bin held (process signals only). */
   readonly heldSignals?: readonly NodeJS.Signals[];
 }
@@ -99,7 +100,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<void> {
     for (const [s, h] of Object.entries(handlers)) signals.off(s as NodeJS.Signals, h);
   };
   for (const [s, h] of Object.entries(handlers)) signals.on(s as NodeJS.Signals, h);
-  const held = opts.heldSignals ?? (signals === process ? releaseHeldSignals() : []);
+  const held = opts.testSeams?.heldSignals ?? (signals === process ? releaseHeldSignals() : []);
   for (const s of held) handlers[s]?.();
 
   try {
@@ -111,7 +112,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<void> {
   if (stopAsked) stop(daemon);
   else {
     notifier.ready();
-    opts.onReady?.(daemon);
+    opts.testSeams?.onReady?.(daemon);
     if (reloadQueued) reload(daemon);
   }
   await stopped;

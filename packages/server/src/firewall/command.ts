@@ -24,7 +24,7 @@ import {
   type TrialSupport,
 } from './firewall.js';
 import { GrantTable } from './memory.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
+import { type CommandTestSeams, commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface CommandTemplates {
   grant: readonly string[];
@@ -37,9 +37,7 @@ export interface CommandOptions {
   templates: CommandTemplates;
   now?: Clock;
   spawn?: SpawnFn;
-  argvPrefix?: string[];
-  /** Per-command timeout; default 10000 ms. */
-  timeoutMs?: number;
+  testSeams?: CommandTestSeams;
 }
 
 export const PLACEHOLDERS = ['ip', 'proto', 'port', 'seconds'] as const;
@@ -101,8 +99,8 @@ export class CommandFirewall implements Firewall {
     };
     this.#grants = new GrantTable(options.now ?? Date.now);
     this.#spawn = options.spawn ?? defaultSpawn;
-    this.#prefix = options.argvPrefix ?? [];
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#prefix = options.testSeams?.argvPrefix ?? [];
+    this.#timeoutMs = options.testSeams?.timeoutMs ?? 10_000;
   }
 
   async start(guarded: GuardedPort[]): Promise<void> {

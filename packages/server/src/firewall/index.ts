@@ -8,7 +8,7 @@ import { CommandFirewall } from './command.js';
 import { DryRunFirewall } from './dry-run.js';
 import { type Clock, type Firewall, FirewallError, type LogFn, type TrialSupport } from './firewall.js';
 import { IpsetFirewall } from './ipset.js';
-import { NftablesFirewall } from './nftables.js';
+import { NftablesFirewall, type NftablesTestSeams } from './nftables.js';
 import type { SpawnFn } from './process.js';
 
 export { canonicalOrAsIs } from './check.js';
@@ -28,41 +28,46 @@ export {
   type TrialSupport,
 } from './firewall.js';
 export { IpsetFirewall, type IpsetOptions } from './ipset.js';
-export { DEFAULT_PRIORITY, DEFAULT_TABLE, NftablesFirewall, type NftablesOptions } from './nftables.js';
-export type { ChildLike, SpawnFn } from './process.js';
+export {
+  DEFAULT_PRIORITY,
+  DEFAULT_TABLE,
+  NftablesFirewall,
+  type NftablesOptions,
+  type NftablesTestSeams,
+} from './nftables.js';
+export type { ChildLike, CommandTestSeams, SpawnFn } from './process.js';
 
-/**
- * What createFirewall reads of the `[firewall]` configuration (config/types.ts), plus the
- * nftables base chain priority, which the file does not set (default DEFAULT_PRIORITY).
- */
+/** What createFirewall reads of the `[firewall]` configuration (config/types.ts). */
 export type FirewallChoice = Pick<FirewallConfig, 'backend'> &
-  Partial<Pick<FirewallConfig, 'table' | 'command'>> & { priority?: number };
+  Partial<Pick<FirewallConfig, 'table' | 'command'>>;
 
 export interface FirewallDeps {
   log?: LogFn;
   now?: Clock;
   spawn?: SpawnFn;
-  /** Prefix for every command, e.g. ['ip', 'netns', 'exec', 'NS'] (tests, the namespace lab). */
-  argvPrefix?: string[];
+  /** Only tests set these; argvPrefix reaches every backend that runs commands. */
+  testSeams?: NftablesTestSeams;
 }
 
 export function createFirewall(config: FirewallChoice, deps: FirewallDeps = {}): Firewall {
   const common = {
     ...(deps.spawn ? { spawn: deps.spawn } : {}),
-    ...(deps.argvPrefix ? { argvPrefix: deps.argvPrefix } : {}),
   };
+  const argvPrefix = deps.testSeams?.argvPrefix;
+  const commandSeams = argvPrefix ? { testSeams: { argvPrefix } } : {};
   switch (config?.backend) {
     case 'nftables':
       return new NftablesFirewall({
         ...common,
         ...(config.table !== undefined ? { table: config.table } : {}),
-        ...(config.priority !== undefined ? { priority: config.priority } : {}),
+        ...(deps.testSeams ? { testSeams: deps.testSeams } : {}),
         ...(deps.log ? { log: deps.log } : {}),
         ...(deps.now ? { now: deps.now } : {}),
       });
     case 'iptables':
       return new IpsetFirewall({
         ...common,
+        ...commandSeams,
         ...(config.table !== undefined ? { name: config.table } : {}),
         ...(deps.log ? { log: deps.log } : {}),
         ...(deps.now ? { now: deps.now } : {}),
@@ -77,6 +82,7 @@ export function createFirewall(config: FirewallChoice, deps: FirewallDeps = {}):
       }
       return new CommandFirewall({
         ...common,
+        ...commandSeams,
         templates: config.command,
         ...(deps.now ? { now: deps.now } : {}),
       });

@@ -51,17 +51,14 @@ import {
 } from './ipset-text.js';
 import { LineSession } from './line-session.js';
 import { LiveTuples } from './live.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
+import { type CommandTestSeams, commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
 export interface IpsetOptions {
   /** Base name: sets `<name>4`, `<name>6`, chain `<NAME>`; default 'spa'. */
   name?: string;
-  /** Run every command under this prefix, e.g. ['ip', 'netns', 'exec', 'NS'] in tests. */
-  argvPrefix?: string[];
+  testSeams?: CommandTestSeams;
   spawn?: SpawnFn;
   log?: LogFn;
-  /** Per-command answer timeout; default 5000 ms. */
-  timeoutMs?: number;
   /** Clock for the live-grant bookkeeping; default Date.now. */
   now?: () => number;
 }
@@ -87,9 +84,9 @@ export class IpsetFirewall implements Firewall {
   constructor(options: IpsetOptions = {}) {
     this.#live = new LiveTuples(options.now ?? Date.now, 0);
     this.names = ipsetNames(checkName(options.name ?? 'spa', 'ipset name'));
-    this.#prefix = options.argvPrefix ?? [];
+    this.#prefix = options.testSeams?.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#timeoutMs = options.testSeams?.timeoutMs ?? 5000;
     this.#session = new LineSession({
       label: 'ipset',
       argv: ['ipset', '-'],

@@ -63,21 +63,22 @@ import {
   revokeCommand,
   tableIsIntact,
 } from './nft-text.js';
-import { commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
+import { type CommandTestSeams, commandFailed, defaultSpawn, runOnce, type SpawnFn } from './process.js';
 
-export interface NftablesOptions {
-  /** Table name in the inet family; default 'spa'. The table must belong to spa alone. */
-  table?: string;
+/** Only tests set these (see CommandTestSeams); the daemon runs with the defaults. */
+export interface NftablesTestSeams extends CommandTestSeams {
   /** Base chain priority, -199..299; default -10 (`filter - 10`). */
   priority?: number;
   /** Default 'nft'. */
   nftPath?: string;
-  /** Run every command under this prefix, e.g. ['ip', 'netns', 'exec', 'NS'] in tests. */
-  argvPrefix?: string[];
+}
+
+export interface NftablesOptions {
+  /** Table name in the inet family; default 'spa'. The table must belong to spa alone. */
+  table?: string;
+  testSeams?: NftablesTestSeams;
   spawn?: SpawnFn;
   log?: LogFn;
-  /** Per-command answer timeout; default 5000 ms. */
-  timeoutMs?: number;
   /** Clock for the live-tuple bookkeeping; default Date.now. */
   now?: () => number;
 }
@@ -114,11 +115,12 @@ export class NftablesFirewall implements Firewall {
 
   constructor(options: NftablesOptions = {}) {
     this.table = checkName(options.table ?? DEFAULT_TABLE, 'nftables table');
-    this.priority = checkInteger(options.priority ?? DEFAULT_PRIORITY, -199, 299, 'nftables priority');
-    this.#nft = options.nftPath ?? 'nft';
-    this.#prefix = options.argvPrefix ?? [];
+    const seams = options.testSeams ?? {};
+    this.priority = checkInteger(seams.priority ?? DEFAULT_PRIORITY, -199, 299, 'nftables priority');
+    this.#nft = seams.nftPath ?? 'nft';
+    this.#prefix = seams.argvPrefix ?? [];
     this.#spawn = options.spawn ?? defaultSpawn;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#timeoutMs = options.testSeams?.timeoutMs ?? 5000;
     this.#now = options.now ?? Date.now;
     this.#live = new LiveTuples(this.#now, EXPIRY_GRACE_MS);
     this.#session = new LineSession({

@@ -17,6 +17,17 @@ export interface ChildLike extends EventEmitter {
   kill(signal?: NodeJS.Signals): boolean;
 }
 
+/**
+ * Knobs production wiring never sets: only tests turn them, so they are kept apart from the
+ * options the daemon uses. `argvPrefix` runs every command under a prefix, e.g.
+ * `ip netns exec NS` (the backends' namespace tests).
+ */
+export interface CommandTestSeams {
+  argvPrefix?: string[];
+  /** Per-command answer timeout; default 5000 ms (nftables, ipset), 10000 ms (command). */
+  timeoutMs?: number;
+}
+
 export type SpawnFn = (
   command: string,
   args: readonly string[],

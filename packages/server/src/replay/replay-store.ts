@@ -47,11 +47,16 @@ import { assessStore, REPLAY_MARKER, type StoreDamage } from './damage.js';
 import { floorLine, knockLine, REPLAY_FILE, REPLAY_HEADER, sequenceLine } from './record.js';
 import { APPEND_NO_FOLLOW, NEW_FILE, readNoFollow } from './state-file.js';
 
+/** Knobs production wiring never sets (the daemon uses the defaults); only tests turn them. */
+export interface ReplayStoreTestSeams {
+  /** Hard cap on remembered knock ids (ReplayWindow capacity). Default 1,000,000. */
+  readonly capacity?: number;
+}
+
 export interface ReplayStoreOptions {
   /** After each record: fdatasync in the background (default), before returning, or never. */
   readonly sync?: 'deferred' | 'data' | 'none';
-  /** Hard cap on remembered knock ids (ReplayWindow capacity). Default 1,000,000. */
-  readonly capacity?: number;
+  readonly testSeams?: ReplayStoreTestSeams;
   /** Monotonic clock (ms) that says how long an id has been remembered. Default performance.now. */
   readonly monotonic?: () => number;
   /**
@@ -106,7 +111,7 @@ export class ReplayStore {
     this.#dir = dir;
     this.path = join(dir, REPLAY_FILE);
     this.#sync = options.sync ?? 'deferred';
-    this.#knocks = new ReplayWindow(window, options.capacity);
+    this.#knocks = new ReplayWindow(window, options.testSeams?.capacity);
     this.#monotonic = options.monotonic ?? (() => performance.now());
     this.#sequenceLiveMs = options.sequenceLiveMs ?? 90_000;
   }

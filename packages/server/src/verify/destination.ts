@@ -13,24 +13,18 @@
  */
 import { canonicalIp } from '@spa/shared';
 
-export interface HostAddressOptions {
-  /** Re-read at least this often (default 10 s). */
-  readonly maxAgeMs?: number;
-  /** On a miss, re-read if the last read is older than this (default 1 s). */
-  readonly minGapMs?: number;
-}
+/** Re-read at least this often. */
+export const HOST_ADDRESSES_MAX_AGE_MS = 10_000;
+/** On a miss, re-read if the last read is older than this. */
+export const HOST_ADDRESSES_MIN_GAP_MS = 1000;
 
 export class HostAddresses {
   readonly #read: () => readonly string[];
-  readonly #maxAgeMs: number;
-  readonly #minGapMs: number;
   #addresses = new Set<string>();
   #readAtMs = Number.NEGATIVE_INFINITY;
 
-  constructor(read: () => readonly string[], opts: HostAddressOptions = {}) {
+  constructor(read: () => readonly string[]) {
     this.#read = read;
-    this.#maxAgeMs = opts.maxAgeMs ?? 10_000;
-    this.#minGapMs = opts.minGapMs ?? 1000;
   }
 
   /** The addresses as last read, canonical text (for logs and tests). */
@@ -42,8 +36,8 @@ export class HostAddresses {
   isOurs(address: string, nowMs: number): boolean {
     // |Δt| so that a wall-clock step back does not freeze the set for the size of the step.
     const age = Math.abs(nowMs - this.#readAtMs);
-    if (age > this.#maxAgeMs) this.#refresh(nowMs);
-    else if (!this.#addresses.has(address) && age > this.#minGapMs) this.#refresh(nowMs);
+    if (age > HOST_ADDRESSES_MAX_AGE_MS) this.#refresh(nowMs);
+    else if (!this.#addresses.has(address) && age > HOST_ADDRESSES_MIN_GAP_MS) this.#refresh(nowMs);
     return this.#addresses.has(address);
   }
 

@@ -1,6 +1,6 @@
 /** Verify: is this packet a knock from a configured client? Native knocks and fwknop's. */
 
-export { HostAddresses, type HostAddressOptions } from './destination.js';
+export { HOST_ADDRESSES_MAX_AGE_MS, HOST_ADDRESSES_MIN_GAP_MS, HostAddresses } from './destination.js';
 export {
   DEFAULT_FWKNOP_BUDGET,
   type FwknopBudget,

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { inNamespace } from '@spa/netns';
 import { buildFilter } from '../../src/capture/bpf.js';
 import { loadCap } from '../../src/capture/cap-binding.js';
 import { PcapSource } from '../../src/capture/pcap-source.js';
@@ -66,8 +67,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const source = new PcapSource({
       interfaces: ['spa-cb'],
       filter: buildFilter({ spaPorts: [MATCHING, 42000] }),
-      snaplen: 128,
-      bufferBytes: 32 << 20,
+      testSeams: { snaplen: 128, bufferBytes: 32 << 20 },
     });
     source.start((p) => {
       if (p.dstPort === NON_MATCHING) nonMatching++;
@@ -76,7 +76,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       seen.set(seq, (seen.get(seq) ?? 0) + 1);
     });
     const senderNs = process.env.CAP_SENDER_NS ?? '';
-    const sender = spawn('ip', ['netns', 'exec', senderNs, process.execPath, SELF, 'send'], {
+    const [ip, ...args] = inNamespace(senderNs, [process.execPath, SELF, 'send']);
+    const sender = spawn(ip, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let report = '';

@@ -167,7 +167,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const source = new PcapSource({
       interfaces: ['lo'],
       filter: buildFilter({ spaPorts: SPA }),
-      maxPerDispatch: 10,
+      testSeams: { maxPerDispatch: 10 },
     });
     let turn = 0;
     const perTurn: number[] = [];
@@ -204,8 +204,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       ETHERTYPE.IPV4,
       ipv4(udp(5, 40001, Buffer.from('on veth')), {
         protocol: PROTO.UDP,
-        src: '10.99.0.1',
-        dst: '10.99.0.2',
+        src: '192.0.2.1',
+        dst: '192.0.2.2',
       }),
     );
     onVeth.fill(0xff, 0, 6); // broadcast destination MAC
@@ -267,7 +267,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const opted = new PcapSource({
       interfaces: ['spa-vb'],
       filter: buildFilter({ spaPorts: SPA }),
-      promiscuous: true,
+      testSeams: { promiscuous: true },
     });
     opted.start(onPacket, onReject);
     const promiscuityOptedIn = (await import('node:child_process'))

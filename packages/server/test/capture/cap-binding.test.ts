@@ -4,18 +4,18 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { addVethSync, createNamespacesSync, execInSync, inNamespace, type Namespaces } from '@spa/netns';
 
 const isRoot = process.getuid?.() === 0;
 const inCI = process.env.CI === 'true';
-const TAG = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const NS_A = `spa-capa-${TAG}`;
-const NS_B = `spa-capb-${TAG}`;
+let netns: Namespaces | undefined;
+const nsA = () => netns!.ns.a!;
+const nsB = () => netns!.ns.b!;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(HERE, '_cap-child.js');
 /** flood.c from the bench (not built by tsc: read from the source tree). */
@@ -26,11 +26,6 @@ function compileC(source: string, out: string): string {
   const r = spawnSync('gcc', ['-O2', '-Wall', '-o', out, source], { encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new Error(`gcc ${source}: ${r.error ? String(r.error) : r.stderr}`);
   return out;
-}
-
-function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr}`);
 }
 
 let ready = false;
@@ -45,10 +40,9 @@ function needsNamespace(t: { skip(msg: string): void }): boolean {
 }
 
 function runChild(args: string[], timeout: number): Record<string, number> {
-  const r = spawnSync('ip', ['netns', 'exec', NS_B, process.execPath, '--expose-gc', CHILD, ...args], {
-    encoding: 'utf8',
+  const r = execInSync(nsB(), [process.execPath, '--expose-gc', CHILD, ...args], {
     timeout,
-    env: { ...process.env, CAP_SENDER_NS: NS_A },
+    env: { ...process.env, CAP_SENDER_NS: nsA() },
   });
   assert.equal(r.signal, null, `child killed by ${r.signal}; stderr: ${r.stderr}`);
   assert.equal(r.status, 0, `child exited ${r.status}; stderr: ${r.stderr}`);
@@ -58,25 +52,17 @@ function runChild(args: string[], timeout: number): Record<string, number> {
 describe('patched cap on real interfaces (network namespaces)', () => {
   before(() => {
     if (!isRoot) return;
-    ip('netns', 'add', NS_A);
-    ip('netns', 'add', NS_B);
-    ip('-n', NS_A, 'link', 'add', 'spa-ca', 'type', 'veth', 'peer', 'name', 'spa-cb', 'netns', NS_B);
-    ip('-n', NS_A, 'addr', 'add', '192.0.2.1/24', 'dev', 'spa-ca');
-    ip('-n', NS_B, 'addr', 'add', '192.0.2.2/24', 'dev', 'spa-cb');
-    for (const [ns, dev] of [
-      [NS_A, 'spa-ca'],
-      [NS_B, 'spa-cb'],
-      [NS_A, 'lo'],
-      [NS_B, 'lo'],
-    ] as const)
-      ip('-n', ns, 'link', 'set', dev, 'up');
+    netns = createNamespacesSync(['a', 'b']);
+    addVethSync(
+      { ns: nsA(), ifname: 'spa-ca', addrs: ['192.0.2.1/24'] },
+      { ns: nsB(), ifname: 'spa-cb', addrs: ['192.0.2.2/24'] },
+    );
     ready = true;
   });
 
   after(() => {
     if (!isRoot) return;
-    spawnSync('ip', ['netns', 'del', NS_A]);
-    spawnSync('ip', ['netns', 'del', NS_B]);
+    netns?.destroySync();
   });
 
   test('1,000 setFilter calls while frames stream: no matching frame lost or doubled, no other delivered', (t) => {
@@ -116,10 +102,7 @@ describe('patched cap on real interfaces (network namespaces)', () => {
       const port = 45100;
       const floodMs = 3000;
       const start = (extra: string[]) => {
-        const child = spawn('ip', [
-          'netns',
-          'exec',
-          NS_B,
+        const [ip, ...inB] = inNamespace(nsB(), [
           process.execPath,
           CHILD,
           'flood-timer',
@@ -127,6 +110,7 @@ describe('patched cap on real interfaces (network namespaces)', () => {
           `${floodMs}`,
           ...extra,
         ]);
+        const child = spawn(ip, inB);
         const state = { out: '' };
         child.stdout.on('data', (d: Buffer) => {
           state.out += d.toString();
@@ -147,10 +131,10 @@ describe('patched cap on real interfaces (network namespaces)', () => {
         'children did not start',
       );
       const args = ['--dst', '192.0.2.2', '--port', `${port}`, '--size', '336', '--rate', '100000'];
-      const sent = spawnSync(
-        'ip',
-        ['netns', 'exec', NS_A, flood, ...args, '--duration-ms', `${floodMs}`, '--max-packets', '400000'],
-        { encoding: 'utf8', timeout: 30_000 },
+      const sent = execInSync(
+        nsA(),
+        [flood, ...args, '--duration-ms', `${floodMs}`, '--max-packets', '400000'],
+        { timeout: 30_000 },
       );
       assert.equal(sent.status, 0, sent.stderr);
       assert.equal(await capture.exited, 0);

@@ -19,19 +19,19 @@ test('constructor rejects bad options with typed errors and opens nothing', () =
   );
   for (const bufferBytes of [0, 1024, 1.5, -1, 2 ** 31, Number.NaN]) {
     assert.throws(
-      () => new PcapSource({ interfaces: ['lo'], filter: 'udp', bufferBytes }),
+      () => new PcapSource({ interfaces: ['lo'], filter: 'udp', testSeams: { bufferBytes } }),
       isCaptureError('capture-open'),
     );
   }
   for (const snaplen of [0, -1, 1.5, 262_145]) {
     assert.throws(
-      () => new PcapSource({ interfaces: ['lo'], filter: 'udp', snaplen }),
+      () => new PcapSource({ interfaces: ['lo'], filter: 'udp', testSeams: { snaplen } }),
       isCaptureError('capture-open'),
     );
   }
   for (const maxPerDispatch of [0, 2.5, Number.POSITIVE_INFINITY]) {
     assert.throws(
-      () => new PcapSource({ interfaces: ['lo'], filter: 'udp', maxPerDispatch }),
+      () => new PcapSource({ interfaces: ['lo'], filter: 'udp', testSeams: { maxPerDispatch } }),
       isCaptureError('capture-open'),
     );
   }

@@ -3,15 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { addVethSync, createNamespacesSync, execInSync, type Namespaces } from '@spa/netns';
 import { readableCopy } from './_readable-copy.js';
 
 const isRoot = process.getuid?.() === 0;
 const inCI = process.env.CI === 'true';
-const NS = `spa-cap-${process.pid}-${randomBytes(3).toString('hex')}`;
+let netns: Namespaces | undefined;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(HERE, '_pcap-child.js');
 /** packages/server, seen from dist/test/capture. */
@@ -32,11 +32,6 @@ interface Report {
   [key: string]: unknown;
 }
 
-function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr}`);
-}
-
 let ready = false;
 function needsNamespace(t: { skip(msg: string): void }): boolean {
   if (ready) return true;
@@ -52,14 +47,9 @@ const dropTo = (user: number) => ['setpriv', `--reuid=${user}`, `--regid=${user}
 
 function run(scenario: string, asUser?: number, child = CHILD): Report {
   const drop = asUser === undefined ? [] : dropTo(asUser);
-  const r = spawnSync(
-    'ip',
-    ['netns', 'exec', NS, ...drop, process.execPath, '--expose-gc', child, scenario],
-    {
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
-  );
+  const r = execInSync(netns!.ns.cap!, [...drop, process.execPath, '--expose-gc', child, scenario], {
+    timeout: 30_000,
+  });
   assert.equal(r.signal, null, `child killed by ${r.signal}; stderr: ${r.stderr}`);
   assert.equal(r.status, 0, `child exited ${r.status}; stderr: ${r.stderr}`);
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
@@ -71,19 +61,18 @@ const payloads = (r: Report) => r.packets.map((p) => p.payload).sort();
 describe('PcapSource on real interfaces (network namespace)', () => {
   before(() => {
     if (!isRoot) return;
-    ip('netns', 'add', NS);
-    ip('-n', NS, 'link', 'set', 'lo', 'up');
-    ip('-n', NS, 'link', 'add', 'spa-va', 'type', 'veth', 'peer', 'name', 'spa-vb');
-    ip('-n', NS, 'addr', 'add', '10.99.0.1/24', 'dev', 'spa-va');
-    ip('-n', NS, 'addr', 'add', '10.99.0.2/24', 'dev', 'spa-vb');
-    ip('-n', NS, 'link', 'set', 'spa-va', 'up');
-    ip('-n', NS, 'link', 'set', 'spa-vb', 'up');
+    netns = createNamespacesSync(['cap']);
+    const ns = netns.ns.cap!;
+    addVethSync(
+      { ns, ifname: 'spa-va', addrs: ['192.0.2.1/24'] },
+      { ns, ifname: 'spa-vb', addrs: ['192.0.2.2/24'] },
+    );
     ready = true;
   });
 
   after(() => {
     // Always runs, also when a test failed; deleting the namespace removes the veth pair.
-    if (isRoot) spawnSync('ip', ['netns', 'del', NS]);
+    netns?.destroySync();
   });
 
   test('delivers UDP to the filtered port (IPv4 and IPv6), nothing else, nothing after stop()', (t) => {

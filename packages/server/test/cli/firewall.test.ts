@@ -3,34 +3,42 @@
  * real nftables inside a throw-away network namespace; needs root and nft.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createNamespacesSync, execInSync, IP_BIN, type Namespaces } from '@spa/netns';
 import { BIN, initArgs, spawnCli, tempDir } from './_cli.js';
 
 const FIREWALL = fileURLToPath(new URL('../../src/firewall/index.js', import.meta.url));
 const usable =
   process.getuid?.() === 0 &&
   spawnSync('nft', ['--version']).status === 0 &&
-  spawnSync('ip', ['netns', 'list']).status === 0;
+  spawnSync(IP_BIN, ['netns', 'list']).status === 0;
 
 describe('status and revoke on nftables', { skip: !usable && 'needs root, nft and ip netns' }, () => {
-  const ns = `spa-cli-${randomBytes(3).toString('hex')}`;
+  let netns: Namespaces | undefined;
+  const ns = () => netns!.ns.cli!;
   const dir = tempDir();
   const config = join(dir, 'server.toml');
   const inNs = (args: string[]) => {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { encoding: 'utf8' });
+    const r = execInSync(ns(), [process.execPath, BIN, ...args]);
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
 
+  const inNsScript = (script: string) => {
+    const r = execInSync(ns(), [process.execPath, '--input-type=module', '-e', script]);
+    assert.equal(r.status, 0, r.stderr);
+  };
+
   let daemon: ChildProcess | undefined;
-  before(() => execFileSync('ip', ['netns', 'add', ns]));
+  before(() => {
+    netns = createNamespacesSync(['cli']);
+  });
   after(() => {
     daemon?.kill('SIGKILL');
-    spawnSync('ip', ['netns', 'del', ns]);
+    netns?.destroySync();
   });
 
   test('setup: config, a guard and three grants', () => {
@@ -50,7 +58,7 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
       await fw.grant({ address: '192.0.2.10', protocol: 'tcp', port: 443, seconds: 60 });
       await fw.grant({ address: '2001:db8::7', protocol: 'tcp', port: 22, seconds: 90 });
       await fw.stop('keep');`;
-    execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
+    inNsScript(script);
   });
 
   test('status with no daemon: exit 3 and says so, and still shows what the kernel holds', () => {
@@ -128,7 +136,7 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
       const fw = createFirewall({ backend: 'nftables', table: 'spa_cli' });
       await fw.start([{ protocol: 'tcp', port: 22, trialSeconds: 120 }]);
       await fw.stop('keep');`;
-    execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
+    inNsScript(script);
     const r = inNs(['status', '--config', config]);
     assert.match(
       r.stdout,

@@ -66,8 +66,7 @@ async function start(
         return running.next;
       },
     },
-    onReady,
-    ...(reportEveryMs ? { reportEveryMs } : {}),
+    testSeams: { onReady, ...(reportEveryMs ? { reportEveryMs } : {}) },
   });
   const daemon = await Promise.race([ready, done.then(() => assert.fail('runDaemon ended early'))]);
   const r = Object.assign(running, { daemon, done });

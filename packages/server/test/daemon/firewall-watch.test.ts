@@ -34,10 +34,12 @@ async function launch(watchEveryMs: number) {
         hostAddresses: () => FIXTURE_HOST,
         loadConfig: () => fixture.config,
       },
-      watchEveryMs,
-      onReady: (d) => {
-        daemon = d;
-        resolve();
+      testSeams: {
+        watchEveryMs,
+        onReady: (d) => {
+          daemon = d;
+          resolve();
+        },
       },
     });
     stop = async () => {

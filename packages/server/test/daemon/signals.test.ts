@@ -65,9 +65,11 @@ function launch(held?: NodeJS.Signals[]) {
       },
     },
     notifier,
-    ...(held ? { heldSignals: held } : {}),
-    onReady: (d) => {
-      ready = d;
+    testSeams: {
+      ...(held ? { heldSignals: held } : {}),
+      onReady: (d) => {
+        ready = d;
+      },
     },
   });
   return { firewall, signals, notifier, log, done, loads: () => loads, ready: () => ready };

@@ -70,7 +70,7 @@ async function startOn(dir: string): Promise<Error | undefined> {
       clock: { now: () => NOW, monotonic: () => 0 },
       loadConfig: () => fixture.config,
     },
-    onReady: () => ready(),
+    testSeams: { onReady: () => ready() },
   });
   const outcome = await Promise.race([
     up.then(() => 'up' as const),

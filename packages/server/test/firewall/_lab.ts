@@ -3,17 +3,18 @@
  * a veth pair, an echo server in one, a prober in the other, both long-lived node processes
  * speaking JSON lines (so a probe costs no `ip netns exec`).
  *
- *   server ns  spa-fw-<pid>-<rand>-s   192.0.2.1/24  2001:db8::1/64
- *   client ns  spa-fw-<pid>-<rand>-c   192.0.2.2, 192.0.2.3  2001:db8::2, 2001:db8::3
+ *   server ns  spal-<runId>-server   192.0.2.1/24  2001:db8::1/64
+ *   client ns  spal-<runId>-client   192.0.2.2, 192.0.2.3  2001:db8::2, 2001:db8::3
  *
+ * The namespaces come from @spa/netns (deleted on exit and signals, leftovers of dead runs swept).
  * The firewall under test runs in the server namespace through `argvPrefix`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after } from 'node:test';
+import { addVeth, createNamespaces, inNamespace, type Namespaces } from '@spa/netns';
 import type { Firewall } from '../../src/firewall/firewall.js';
 
 export const SERVER4 = '192.0.2.1';
@@ -100,26 +101,6 @@ require('readline').createInterface({ input: process.stdin }).on('line', (line) 
 process.stdin.on('end', () => process.exit(0));
 `;
 
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** Deletes lab namespaces left by test processes that no longer exist. */
-function sweepStale(): void {
-  const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  for (const m of out.matchAll(/^(spa-fw-(\d+)-[0-9a-f]+-[sc])\b/gm)) {
-    const pid = Number(m[2]);
-    if (pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      try {
-        ip('netns', 'del', m[1]!);
-      } catch {}
-    }
-  }
-}
-
 interface ProbeReply {
   ok: boolean;
   error?: string;
@@ -134,30 +115,23 @@ export class Lab {
   readonly #waiting = new Map<number, (r: ProbeReply) => void>();
   #nextId = 1;
 
-  private constructor(tag: string) {
-    this.server = `spa-fw-${process.pid}-${tag}-s`;
-    this.client = `spa-fw-${process.pid}-${tag}-c`;
+  private constructor(readonly netns: Namespaces) {
+    this.server = netns.ns.server!;
+    this.client = netns.ns.client!;
   }
 
   /** Namespaces, veth, addresses, echo server and prober; torn down by close(). */
   static async create(): Promise<Lab> {
-    sweepStale();
-    const tag = randomBytes(3).toString('hex');
-    const lab = new Lab(tag);
+    const lab = new Lab(await createNamespaces(['server', 'client']));
     try {
-      ip('netns', 'add', lab.server);
-      ip('netns', 'add', lab.client);
-      const [vs, vc] = [`vfw${tag}s`, `vfw${tag}c`];
-      ip('link', 'add', vs, 'netns', lab.server, 'type', 'veth', 'peer', 'name', vc, 'netns', lab.client);
-      for (const [ns, dev, addrs] of [
-        [lab.server, vs, [`${SERVER4}/24`, `${SERVER6}/64`]],
-        [lab.client, vc, [`${CLIENT4}/24`, `${OTHER4}/24`, `${CLIENT6}/64`, `${OTHER6}/64`]],
-      ] as const) {
-        for (const a of addrs)
-          ip('-n', ns, 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : []));
-        ip('-n', ns, 'link', 'set', 'lo', 'up');
-        ip('-n', ns, 'link', 'set', dev, 'up');
-      }
+      await addVeth(
+        { ns: lab.server, ifname: 'vfw-s', addrs: [`${SERVER4}/24`, `${SERVER6}/64`] },
+        {
+          ns: lab.client,
+          ifname: 'vfw-c',
+          addrs: [`${CLIENT4}/24`, `${OTHER4}/24`, `${CLIENT6}/64`, `${OTHER6}/64`],
+        },
+      );
       await lab.#startServer();
       lab.#startProber();
       return lab;
@@ -169,12 +143,13 @@ export class Lab {
 
   /** `ip netns exec <server>`: hand this to the backend as argvPrefix. */
   get prefix(): string[] {
-    return ['ip', 'netns', 'exec', this.server];
+    return inNamespace(this.server);
   }
 
   /** Runs a command in the server namespace and returns its stdout. */
   exec(argv: string[], input?: string): string {
-    return execFileSync('ip', ['netns', 'exec', this.server, ...argv], {
+    const [ip, ...args] = inNamespace(this.server, argv);
+    return execFileSync(ip, args, {
       encoding: 'utf8',
       input: input ?? '',
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -197,7 +172,8 @@ export class Lab {
 
   async #startServer(): Promise<void> {
     const ports = JSON.stringify({ tcp: [TCP_PORT, TCP_PORT2, OPEN_PORT], udp: [UDP_PORT] });
-    const child = spawn('ip', ['netns', 'exec', this.server, process.execPath, '-e', SERVER_JS, ports], {
+    const [ip, ...args] = inNamespace(this.server, [process.execPath, '-e', SERVER_JS, ports]);
+    const child = spawn(ip, args, {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.#children.push(child);
@@ -215,7 +191,8 @@ export class Lab {
   }
 
   #startProber(): void {
-    const child = spawn('ip', ['netns', 'exec', this.client, process.execPath, '-e', PROBER_JS], {
+    const [ip, ...args] = inNamespace(this.client, [process.execPath, '-e', PROBER_JS]);
+    const child = spawn(ip, args, {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.#children.push(child);
@@ -282,11 +259,7 @@ export class Lab {
           }),
       ),
     );
-    for (const ns of [this.server, this.client]) {
-      try {
-        ip('netns', 'del', ns);
-      } catch {}
-    }
+    await this.netns.destroy();
   }
 }
 
@@ -300,16 +273,6 @@ export const GUARDED = [
 const openLabs = new Set<Lab>();
 after(async () => {
   for (const lab of openLabs) await lab.close();
-});
-// Leave no namespace behind even if a test crashed before its own cleanup.
-process.on('exit', () => {
-  for (const lab of openLabs) {
-    for (const ns of [lab.server, lab.client]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {}
-    }
-  }
 });
 
 /**

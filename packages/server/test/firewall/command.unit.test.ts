@@ -185,7 +185,7 @@ describe('CommandFirewall', () => {
     const fw = new CommandFirewall({
       templates: { grant: ['/bin/open'], start: ['/bin/setup', '--all'], stop: ['/bin/teardown'] },
       spawn: tool.spawn,
-      argvPrefix: ['sudo', '-n'],
+      testSeams: { argvPrefix: ['sudo', '-n'] },
     });
     await fw.start([{ protocol: 'tcp', port: 22 }]);
     await fw.stop('keep');

@@ -27,7 +27,7 @@ const skip = labSkipReason('iptables+ipset backend (real)', [
 
 /** A lab, and a started iptables+ipset backend in its server namespace; both torn down after the test. */
 function setup(t: { after(fn: () => Promise<void>): void }) {
-  return startBackend(t, (argvPrefix) => new IpsetFirewall({ argvPrefix }));
+  return startBackend(t, (argvPrefix) => new IpsetFirewall({ testSeams: { argvPrefix } }));
 }
 
 describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 120_000 }, () => {

@@ -93,7 +93,8 @@ describe('FakeFirewall', () => {
 describe('createFirewall', () => {
   test('picks the backend from config', () => {
     assert.ok(
-      createFirewall({ backend: 'nftables', table: 'gate', priority: 0 }) instanceof NftablesFirewall,
+      createFirewall({ backend: 'nftables', table: 'gate' }, { testSeams: { priority: 0 } }) instanceof
+        NftablesFirewall,
     );
     assert.equal((createFirewall({ backend: 'nftables' }) as NftablesFirewall).table, 'spa');
     assert.ok(createFirewall({ backend: 'iptables' }) instanceof IpsetFirewall);

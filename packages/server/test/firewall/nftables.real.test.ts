@@ -25,7 +25,7 @@ const skip = labSkipReason('nftables backend (real)', ['nft']);
 
 /** A lab, and a started nftables backend in its server namespace; both torn down after the test. */
 function setup(t: { after(fn: () => Promise<void>): void }, spawn: SpawnFn = defaultSpawn) {
-  return startBackend(t, (argvPrefix) => new NftablesFirewall({ argvPrefix, spawn }));
+  return startBackend(t, (argvPrefix) => new NftablesFirewall({ testSeams: { argvPrefix }, spawn }));
 }
 
 describe('nftables backend (real nft in a namespace)', { skip, timeout: 120_000 }, () => {
@@ -163,7 +163,7 @@ describe('nftables backend (real nft in a namespace)', { skip, timeout: 120_000 
     assert.equal(chain.match(/@guarded drop/g)?.length, 1, 'rules not duplicated');
 
     // Another priority: the base chain is re-created in the same batch, grants stay.
-    const again = new NftablesFirewall({ argvPrefix: lab.prefix, priority: 0 });
+    const again = new NftablesFirewall({ testSeams: { argvPrefix: lab.prefix, priority: 0 } });
     await again.start([{ protocol: 'tcp', port: TCP_PORT }]);
     await again.stop('keep');
     assert.match(

@@ -149,10 +149,8 @@ describe('NftablesFirewall on a fake nft', () => {
     const nft = fakeNft();
     const fw = new NftablesFirewall({
       spawn: nft.spawn,
-      argvPrefix: ['ip', 'netns', 'exec', 'x'],
       table: 'gate',
-      priority: 5,
-      nftPath: '/usr/sbin/nft',
+      testSeams: { argvPrefix: ['ip', 'netns', 'exec', 'x'], priority: 5, nftPath: '/usr/sbin/nft' },
     });
     await fw.start([
       { protocol: 'tcp', port: 22 },
@@ -207,7 +205,7 @@ describe('NftablesFirewall on a fake nft', () => {
     }
     assert.equal(nft.spawns.length, 0);
     assert.throws(() => new NftablesFirewall({ table: 'spa; flush ruleset' }), { code: 'bad-argument' });
-    assert.throws(() => new NftablesFirewall({ priority: -300 }), { code: 'bad-argument' });
+    assert.throws(() => new NftablesFirewall({ testSeams: { priority: -300 } }), { code: 'bad-argument' });
   });
 
   test('an nft error becomes a FirewallError carrying stderr; the child stays up', async () => {
@@ -305,7 +303,7 @@ describe('NftablesFirewall on a fake nft', () => {
         return 'hang';
       },
     });
-    const fw = new NftablesFirewall({ spawn: nft.spawn, timeoutMs: 100 });
+    const fw = new NftablesFirewall({ spawn: nft.spawn, testSeams: { timeoutMs: 100 } });
     await assert.rejects(fw.grant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 5 }), {
       code: 'firewall-timeout',
     });
@@ -347,7 +345,7 @@ describe('NftablesFirewall on a fake nft', () => {
   });
 
   test('a missing nft binary is firewall-unavailable', async () => {
-    const fw = new NftablesFirewall({ nftPath: '/nonexistent/nft' });
+    const fw = new NftablesFirewall({ testSeams: { nftPath: '/nonexistent/nft' } });
     await assert.rejects(fw.start([]), { code: 'firewall-unavailable' });
     await assert.rejects(fw.grant({ address: '192.0.2.1', protocol: 'tcp', port: 22, seconds: 5 }), {
       code: 'firewall-unavailable',

@@ -139,7 +139,7 @@ describe('KnockPipeline: every reject reason is reachable and counted', () => {
   });
 
   it('busy: the replay memory is full', () => {
-    const r = rig({ store: { capacity: 1 } });
+    const r = rig({ store: { testSeams: { capacity: 1 } } });
     const f = r.fixture;
     r.pipeline.handle(f.udp(f.knock('alice', NOW), NOW), NOW);
     r.pipeline.handle(f.udp(f.knock('alice', NOW), NOW), NOW);

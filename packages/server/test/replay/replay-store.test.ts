@@ -150,7 +150,7 @@ describe('ReplayStore', () => {
   });
 
   it('answers busy when full, and stale/future outside the window', () => {
-    const s = ReplayStore.open(stateDir(), W, NOW, { capacity: 1 });
+    const s = ReplayStore.open(stateDir(), W, NOW, { testSeams: { capacity: 1 } });
     s.record(id(20), NOW);
     assert.equal(s.check(id(21), NOW, NOW), 'busy');
     assert.equal(s.check(id(21), NOW - 31_000, NOW), 'stale');

@@ -62,7 +62,7 @@ async function start(trialSeconds: number | undefined, fixture = new Fixture({ s
       loadConfig: () => r.next,
       hostAddresses: () => FIXTURE_HOST,
     },
-    onReady,
+    testSeams: { onReady },
     ...(trialSeconds !== undefined ? { trialSeconds } : {}),
   };
   r.done = runDaemon(options);

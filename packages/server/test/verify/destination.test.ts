@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KnockPipeline } from '../../src/pipeline/pipeline.js';
-import { HostAddresses } from '../../src/verify/destination.js';
+import {
+  HOST_ADDRESSES_MAX_AGE_MS,
+  HOST_ADDRESSES_MIN_GAP_MS,
+  HostAddresses,
+} from '../../src/verify/destination.js';
 import { FIXTURE_HOST, granted, NOW, rig } from '../pipeline/_harness.js';
 
 describe('HostAddresses', () => {
@@ -21,13 +25,11 @@ describe('HostAddresses', () => {
   it('an address added later is ours after minGapMs; a removed one is gone after maxAgeMs', () => {
     let list = ['192.0.2.1'];
     let reads = 0;
-    const h = new HostAddresses(
-      () => {
-        reads++;
-        return list;
-      },
-      { minGapMs: 1000, maxAgeMs: 10_000 },
-    );
+    const h = new HostAddresses(() => {
+      reads++;
+      return list;
+    });
+    assert.deepEqual([HOST_ADDRESSES_MIN_GAP_MS, HOST_ADDRESSES_MAX_AGE_MS], [1000, 10_000]);
     assert.ok(h.isOurs('192.0.2.1', NOW));
     list = ['192.0.2.1', '192.0.2.9'];
     assert.equal(h.isOurs('192.0.2.9', NOW + 500), false);

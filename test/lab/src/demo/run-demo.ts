@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { listNamespaces } from '../lab/ip.js';
+import { listNamespaces } from '@spa/netns';
 import { SERVER_HOSTNAME, type SpaLab, startSpaLab } from '../spa/fixture.js';
 import { type Demo, GRANT_SECONDS, SSH, WEB } from './context.js';
 import { labPicture } from './lab-picture.js';

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { createNamespacesSync, IFNAMSIZ_MAX, IP_BIN, listNamespaces, nsName } from '@spa/netns';
 import { type Lab, labAvailable, startLab, startServices } from '../lab/index.js';
-import { IP_BIN, listNamespaces } from '../lab/ip.js';
-import { IFNAMSIZ_MAX, nsName } from '../lab/names.js';
 
 const T = { timeout: 15_000 };
 const LAB_INDEX = new URL('../lab/index.js', import.meta.url).href;
@@ -241,8 +240,9 @@ test('a leftover of a dead owner is removed by the next startLab; a live ownerâ€
   assert.ok(dead && gone(dead));
   const deadNs = nsName(dead.toString(36) + 'zz', 'server');
   const liveNs = nsName(process.ppid.toString(36) + 'zz', 'server');
-  assert.equal(spawnSync(IP_BIN, ['netns', 'add', deadNs]).status, 0);
-  assert.equal(spawnSync(IP_BIN, ['netns', 'add', liveNs]).status, 0);
+  // Named as runs owned by those pids would name them.
+  for (const runId of [dead.toString(36) + 'zz', process.ppid.toString(36) + 'zz'])
+    createNamespacesSync(['server'], { runId, cleanLeftovers: false });
   const inside = spawn(IP_BIN, ['netns', 'exec', deadNs, 'sleep', '30'], { stdio: 'ignore' });
   const insideExit = new Promise((r) => inside.on('exit', (_code, signal) => r(signal)));
   let lab: Lab | undefined;

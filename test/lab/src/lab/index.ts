@@ -1,4 +1,6 @@
 /** The namespace lab: public API for the demo, the end-to-end tests and the benchmarks. */
+
+export { cleanLeftovers, type LeftoverReport } from '@spa/netns';
 export { Agent } from './agent-client.js';
 export type {
   AgentFailure,
@@ -11,7 +13,6 @@ export type {
   SendResult,
 } from './agent-protocol.js';
 export { serviceBanner } from './agent-protocol.js';
-export { cleanLeftovers, type LeftoverReport } from './cleanup.js';
 export { LabError, type LabErrorCode } from './errors.js';
 export { type HostRef, type Lab, type LabHost, type LabHosts, type LabOptions, startLab } from './lab.js';
 export { LAB_PREFIX } from './names.js';

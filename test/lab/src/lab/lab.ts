@@ -7,10 +7,10 @@
  *   [client ns] spal-<id> 192.0.2.2 2001:db8::2 ──veth── p-client ├─ br0  [bridge ns]
  *   [attacker ns]         192.0.2.3 2001:db8::3 ──veth── p-attacker┘
  */
+
+import { cleanLeftovers, createNamespaces, ipBatch, type Namespaces } from '@spa/netns';
 import { AGENT_SCRIPT, Agent } from './agent-client.js';
-import { cleanLeftovers, type LiveLab, registerLab, unregisterLab } from './cleanup.js';
 import { LabError } from './errors.js';
-import { destroyNamespaces, ipBatch } from './ip.js';
 import {
   BRIDGE_HOST,
   BRIDGE_IFNAME,
@@ -74,7 +74,7 @@ export interface Lab {
 
 const CORE_HOSTS = ['server', 'client', 'attacker'] as const;
 
-class NetnsLab implements Lab, LiveLab {
+class NetnsLab implements Lab {
   readonly runId: string;
   readonly hosts: LabHosts;
   readonly bridgeNs: string;
@@ -83,6 +83,7 @@ class NetnsLab implements Lab, LiveLab {
   private readonly procs = new Set<LabProcess>();
   private readonly agents = new Map<string, Promise<Agent>>();
   private tornDown: Promise<void> | undefined;
+  private created: Namespaces | undefined;
 
   constructor(runId: string, hostNames: readonly string[]) {
     this.runId = runId;
@@ -97,10 +98,11 @@ class NetnsLab implements Lab, LiveLab {
 
   async build(): Promise<void> {
     const hosts = Object.values(this.hosts);
-    await ipBatch(
-      undefined,
-      this.namespaces.map((ns) => `netns add ${ns}`),
-    );
+    this.created = await createNamespaces([BRIDGE_HOST, ...hosts.map((h) => h.name)], {
+      runId: this.runId,
+      cleanLeftovers: false,
+      pids: () => this.pids(),
+    });
     await ipBatch(this.bridgeNs, [
       `link add ${BRIDGE_IFNAME} type bridge mcast_snooping 0`,
       `link set ${BRIDGE_IFNAME} up`,
@@ -112,7 +114,6 @@ class NetnsLab implements Lab, LiveLab {
     await Promise.all(
       hosts.map((h) =>
         ipBatch(h.ns, [
-          'link set lo up',
           `addr add ${h.ipv4}/${IPV4_PREFIX_LEN} dev ${h.ifname}`,
           `addr add ${h.ipv6}/${IPV6_PREFIX_LEN} dev ${h.ifname} nodad`,
           `link set ${h.ifname} up`,
@@ -175,8 +176,7 @@ class NetnsLab implements Lab, LiveLab {
         return p.kill('SIGTERM', 500);
       }),
     );
-    await destroyNamespaces(this.namespaces);
-    unregisterLab(this);
+    await this.created?.destroy();
   }
 
   private assertUp(): void {
@@ -205,7 +205,6 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   if (opts.cleanLeftovers !== false) await cleanLeftovers();
   const started = performance.now();
   const lab = new NetnsLab(newRunId(), names);
-  registerLab(lab);
   try {
     await lab.build();
   } catch (err) {

@@ -1,6 +1,5 @@
 /** Can this machine build a lab? Root, iproute2, and working `ip netns` + bridge + veth. */
-import { IP_BIN, runIpSync } from './ip.js';
-import { newRunId, nsName } from './names.js';
+import { createNamespacesSync, IP_BIN, runIpSync } from '@spa/netns';
 
 export type CanBuild = { ok: true } | { ok: false; reason: string };
 
@@ -13,9 +12,13 @@ function probe(): CanBuild {
   const version = runIpSync(['-V']);
   if (version.code !== 0)
     return { ok: false, reason: `iproute2 not usable (${IP_BIN}): ${version.stderr.trim()}` };
-  const ns = nsName(newRunId(), 'probe');
-  const add = runIpSync(['netns', 'add', ns]);
-  if (add.code !== 0) return { ok: false, reason: `ip netns add failed: ${add.stderr.trim()}` };
+  let probe: ReturnType<typeof createNamespacesSync>;
+  try {
+    probe = createNamespacesSync(['probe'], { cleanLeftovers: false });
+  } catch (err) {
+    return { ok: false, reason: `ip netns add failed: ${(err as Error).message}` };
+  }
+  const ns = probe.ns.probe!;
   try {
     const links = runIpSync(
       ['-n', ns, '-batch', '-'],
@@ -24,7 +27,7 @@ function probe(): CanBuild {
     if (links.code !== 0) return { ok: false, reason: `bridge/veth not available: ${links.stderr.trim()}` };
     return { ok: true };
   } finally {
-    runIpSync(['netns', 'del', ns]);
+    probe.destroySync();
   }
 }
 

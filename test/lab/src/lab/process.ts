@@ -5,8 +5,14 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { inNamespace } from '@spa/netns';
 import { LabError } from './errors.js';
-import { IP_BIN } from './ip.js';
+
+/** `[ip, ['netns', 'exec', ns, ...argv]]`, the command and arguments for `spawn`. */
+function nsSpawn(ns: string, argv: readonly string[]): [string, string[]] {
+  const [bin, ...args] = inNamespace(ns, argv);
+  return [bin, args];
+}
 
 export interface ExecOptions {
   /** Killed (SIGKILL) after this long; default 10 s. */
@@ -37,7 +43,7 @@ export function runInNamespace(
   const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(IP_BIN, ['netns', 'exec', ns, ...argv], { env: opts.env ?? process.env });
+    const child = spawn(...nsSpawn(ns, argv), { env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -97,7 +103,7 @@ export class LabProcess {
     this.ns = ns;
     this.argv = argv;
     this.maxLines = opts.maxLines ?? 10_000;
-    this.child = spawn(IP_BIN, ['netns', 'exec', ns, ...argv], { env: opts.env ?? process.env });
+    this.child = spawn(...nsSpawn(ns, argv), { env: opts.env ?? process.env });
     this.child.stdin.on('error', () => {});
     this.exited = new Promise((resolve) => {
       this.child.on('error', (err) => {

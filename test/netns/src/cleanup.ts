@@ -1,6 +1,6 @@
 /**
- * Making sure no lab outlives its owner:
- * - every live lab registers a synchronous teardown that runs on `exit` (also after an uncaught
+ * Making sure no namespace outlives its owner:
+ * - every live namespace set registers a synchronous teardown that runs on `exit` (also after an uncaught
  *   exception, and when a test runner's child process ends) and on SIGINT/SIGTERM/SIGHUP;
  * - `cleanLeftovers()` deletes namespaces of earlier runs whose owner pid (encoded in the name) is
  *   dead, e.g. after a SIGKILL, killing any process still inside them first.
@@ -8,32 +8,32 @@
 import { destroyNamespaces, destroyNamespacesSync, isAlive, killQuietly, listNamespaces } from './ip.js';
 import { parseNsName } from './names.js';
 
-export interface LiveLab {
+export interface LiveNamespaces {
   runId: string;
   namespaces: readonly string[];
   /** Pids of tracked processes that are still running. */
   pids(): number[];
 }
 
-const live = new Set<LiveLab>();
+const live = new Set<LiveNamespaces>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 
-export function registerLab(lab: LiveLab): void {
+export function register(set: LiveNamespaces): void {
   installHandlersOnce();
-  live.add(lab);
+  live.add(set);
 }
 
-export function unregisterLab(lab: LiveLab): void {
-  live.delete(lab);
+export function unregister(set: LiveNamespaces): void {
+  live.delete(set);
 }
 
 /** Synchronous, for `process.on('exit')` and signal handlers: SIGKILL everything, delete namespaces. */
 export function teardownAllSync(): void {
-  for (const lab of [...live]) {
-    for (const pid of lab.pids()) killQuietly(pid);
-    destroyNamespacesSync(lab.namespaces);
-    live.delete(lab);
+  for (const set of [...live]) {
+    for (const pid of set.pids()) killQuietly(pid);
+    destroyNamespacesSync(set.namespaces);
+    live.delete(set);
   }
 }
 
@@ -58,12 +58,11 @@ function installHandlersOnce(): void {
 export interface LeftoverReport {
   /** Namespaces deleted because their owner pid is gone. */
   removed: string[];
-  /** Lab namespaces left alone because their owner is still running. */
+  /** Namespaces left alone because their owner is still running. */
   kept: string[];
 }
 
-/** Deletes `spal-*` namespaces whose owner process no longer exists. Never touches live owners. */
-export async function cleanLeftovers(): Promise<LeftoverReport> {
+function leftovers(): LeftoverReport {
   const removed: string[] = [];
   const kept: string[] = [];
   for (const name of listNamespaces()) {
@@ -72,6 +71,18 @@ export async function cleanLeftovers(): Promise<LeftoverReport> {
     if (parsed.ownerPid === process.pid || isAlive(parsed.ownerPid)) kept.push(name);
     else removed.push(name);
   }
-  await destroyNamespaces(removed);
   return { removed, kept };
+}
+
+/** Deletes `spal-*` namespaces whose owner process no longer exists. Never touches live owners. */
+export async function cleanLeftovers(): Promise<LeftoverReport> {
+  const found = leftovers();
+  await destroyNamespaces(found.removed);
+  return found;
+}
+
+export function cleanLeftoversSync(): LeftoverReport {
+  const found = leftovers();
+  destroyNamespacesSync(found.removed);
+  return found;
 }

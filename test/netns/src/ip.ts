@@ -1,12 +1,17 @@
 /** Thin wrappers around iproute2's `ip`: async for normal use, sync for `process.on('exit')`. */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { LabError } from './errors.js';
 
 const CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 export const IP_BIN = CANDIDATES.find((p) => existsSync(p)) ?? 'ip';
 const NETNS_DIR = '/run/netns';
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** An `ip` command failed; `code` stays `ip-failed` (the lab's error code for the same thing). */
+export class NetnsError extends Error {
+  readonly code = 'ip-failed';
+  override readonly name = 'NetnsError';
+}
 
 export interface IpResult {
   code: number | null;
@@ -30,7 +35,7 @@ export function runIp(
       stderr += d;
     });
     const timer = setTimeout(() => {
-      stderr += `\n[lab] ip ${args.join(' ')}: killed after ${timeoutMs} ms`;
+      stderr += `\n[netns] ip ${args.join(' ')}: killed after ${timeoutMs} ms`;
       child.kill('SIGKILL');
     }, timeoutMs);
     child.on('error', (err) => {
@@ -59,8 +64,17 @@ export async function ipBatch(ns: string | undefined, lines: readonly string[]):
   const args = ns ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
   const r = await runIp(args, lines.join('\n') + '\n');
   if (r.code !== 0) {
-    throw new LabError(
-      'ip-failed',
+    throw new NetnsError(
+      `ip ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}\n  commands:\n    ${lines.join('\n    ')}`,
+    );
+  }
+}
+
+export function ipBatchSync(ns: string | undefined, lines: readonly string[]): void {
+  const args = ns ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
+  const r = runIpSync(args, lines.join('\n') + '\n');
+  if (r.code !== 0) {
+    throw new NetnsError(
       `ip ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}\n  commands:\n    ${lines.join('\n    ')}`,
     );
   }
