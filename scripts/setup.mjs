@@ -27,6 +27,7 @@ const SYSTEM_PACKAGES = [
   'openssh-server',
   'tcpdump', // the demo's eavesdropper
   'netcat-openbsd', // the demo's connection checks
+  'man-db', // the .deb test: man -w spa-server in the installed root
   // the benchmark's smoke run (part of npm test) compares with fwknopd and floods with a C sender
   'fwknop-server',
   'fwknop-client',

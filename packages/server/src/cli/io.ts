@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH } from '../config/index.js';
+import { type AuditFn, syslogAudit } from './audit.js';
 import { protectStdoutFile } from './profile-out.js';
 
 export interface Io {
@@ -17,6 +18,8 @@ export interface Io {
    * Returns a note for `err`, or ''. Absent in tests that capture `out` in memory.
    */
   protectOut?(): string;
+  /** An admin action for the system log (audit.ts). Absent in tests that run commands in-process. */
+  audit?: AuditFn;
 }
 
 export const processIo: Io = {
@@ -24,6 +27,7 @@ export const processIo: Io = {
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   env: process.env,
   protectOut: () => protectStdoutFile(1),
+  audit: syslogAudit(process.env),
 };
 
 /** `--config FILE`, else $SPA_SERVER_CONFIG, else /etc/spa/server.toml; made absolute. */

@@ -93,6 +93,7 @@ export class Daemon {
   #stepTimer: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #metricsTimer: NodeJS.Timeout | undefined;
+  #metricsBusy = false;
   #startedAtMs = 0;
   #lastReloadAtMs: number | undefined;
   #metricsFailing = false;
@@ -246,9 +247,9 @@ export class Daemon {
       daemon.#reportTimer = setInterval(() => daemon.report('periodic'), every);
       daemon.#startedAtMs = clock.now();
       if (config.metricsTextfile) {
-        daemon.writeMetrics();
+        await daemon.writeMetrics();
         daemon.#metricsTimer = setInterval(
-          () => daemon.writeMetrics(),
+          () => void daemon.writeMetrics(),
           opts.testSeams?.metricsEveryMs ?? METRICS_EVERY_MS,
         );
       }
@@ -289,22 +290,34 @@ export class Daemon {
     return this.pipeline.counters.snapshot();
   }
 
-  /** [metrics] textfile: the counters for node_exporter (metrics-file.ts). A failure is logged once until it works again. */
-  writeMetrics(): void {
+  /**
+   * [metrics] textfile: the counters and the live grants (the firewall's list()) for
+   * node_exporter (metrics-file.ts). One write at a time, none once stopping. A failure is
+   * logged once until it works again; a firewall that cannot list leaves its gauge out.
+   */
+  async writeMetrics(): Promise<void> {
     const path = this.pipeline.config.metricsTextfile;
-    if (!path) return;
+    if (!path || this.#metricsBusy || this.#stopping) return;
+    this.#metricsBusy = true;
     try {
+      const liveGrants = await this.#firewall.list().then(
+        (l) => l.length,
+        () => undefined,
+      );
       const text = renderMetrics({
         counters: this.counters(),
         startedAtMs: this.#startedAtMs,
         lastReloadAtMs: this.#lastReloadAtMs,
         replayEntries: this.#store.size,
+        liveGrants,
       });
       writeMetricsFile(path, text);
       this.#metricsFailing = false;
     } catch (err) {
       if (!this.#metricsFailing) this.#log.warn({ err, path }, 'metrics textfile not written');
       this.#metricsFailing = true;
+    } finally {
+      this.#metricsBusy = false;
     }
   }
 

@@ -18,6 +18,8 @@ export interface MetricsSnapshot {
   readonly startedAtMs: number;
   readonly lastReloadAtMs: number | undefined;
   readonly replayEntries: number;
+  /** Grants the firewall holds now (its list()); undefined = it could not say, the gauge is left out. */
+  readonly liveGrants: number | undefined;
 }
 
 const REJECTS = new Set<string>(KNOCK_REJECTS);
@@ -62,6 +64,10 @@ export function renderMetrics(m: MetricsSnapshot): string {
         : undefined,
     ),
   );
+  if (m.liveGrants !== undefined)
+    metric('spa_live_grants', 'gauge', 'Grants live in the firewall now (its own listing).', [
+      ['', m.liveGrants],
+    ]);
   metric('spa_replay_entries', 'gauge', 'One-time ids remembered.', [['', m.replayEntries]]);
   metric('spa_start_time_seconds', 'gauge', 'When the daemon started listening (Unix time).', [
     ['', Math.floor(m.startedAtMs / 1000)],

@@ -22,8 +22,8 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
   const ns = () => netns!.ns.cli!;
   const dir = tempDir();
   const config = join(dir, 'server.toml');
-  const inNs = (args: string[]) => {
-    const r = execInSync(ns(), [process.execPath, BIN, ...args]);
+  const inNs = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const r = execInSync(ns(), [process.execPath, BIN, ...args], { env });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
 
@@ -154,12 +154,62 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
     );
   });
 
-  test('revoke ADDRESS ends its grants and says how many', () => {
-    const r = inNs(['revoke', '192.0.2.10', '--config', config]);
+  // The system log's seam is logger(1): a stand-in first on PATH records each call's argv.
+  const syslogDir = join(dir, 'syslog-bin');
+  const syslog = join(dir, 'syslog.txt');
+  const withLogger = (script: string) => {
+    mkdirSync(syslogDir, { recursive: true });
+    writeFileSync(join(syslogDir, 'logger'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return { ...process.env, PATH: `${syslogDir}:${process.env.PATH}` };
+  };
+  const logged = () =>
+    readFileSync(syslog, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t').slice(0, -1)); // each argument ends with a tab
+
+  test('revoke ADDRESS ends its grants, says which, and logs it to syslog at info with who did it', () => {
+    const env = withLogger(`printf '%s\\t' "$@" >> ${syslog}; echo >> ${syslog}`);
+    const r = inNs(['revoke', '192.0.2.10', '--config', config], { ...env, SUDO_USER: 'carol' });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'revoked 2 grants for 192.0.2.10');
-    const again = inNs(['revoke', '192.0.2.10', '--config', config]);
+    assert.equal(r.stderr, '');
+    const [head, ...rest] = r.stdout.trim().split('\n');
+    assert.equal(head, 'revoked 2 grants for 192.0.2.10');
+    assert.deepEqual(
+      rest.map((l) => l.replace(/\d+ s left/, 'N s left')),
+      ['  22/tcp of alice, N s left', '  443/tcp, N s left'],
+    );
+    const [call] = logged();
+    assert.deepEqual(call?.slice(0, -1), [
+      '--tag',
+      'spa-server',
+      '--priority',
+      'auth.info',
+      '--socket-errors=on',
+      '--',
+    ]);
+    const line = JSON.parse(call!.at(-1)!);
+    assert.equal(line.level, 30, 'info');
+    assert.deepEqual(
+      [line.msg, line.by, line.address, line.revoked, line.firewall, line.user, line.sudoUser],
+      ['revoked', 'cli', '192.0.2.10', 2, 'nftables', 'root', 'carol'],
+    );
+    assert.deepEqual(
+      line.grants.map((g: { protocol: string; port: number; client?: string }) => [
+        g.protocol,
+        g.port,
+        g.client,
+      ]),
+      [
+        ['tcp', 22, 'alice'],
+        ['tcp', 443, undefined],
+      ],
+    );
+    assert.ok(line.grants.every((g: { secondsLeft: number }) => g.secondsLeft > 0 && g.secondsLeft <= 120));
+    const again = inNs(['revoke', '192.0.2.10', '--config', config], env);
     assert.equal(again.stdout.trim(), 'no live grants for 192.0.2.10');
+    const second = JSON.parse(logged()[1]!.at(-1)!);
+    assert.deepEqual([second.revoked, second.grants], [0, []], 'an empty revoke is logged too');
     const left = JSON.parse(inNs(['status', '--json', '--config', config]).stdout).grants as {
       address: string;
     }[];
@@ -169,9 +219,15 @@ describe('status and revoke on nftables', { skip: !usable && 'needs root, nft an
     );
   });
 
-  test('revoke accepts any spelling of an IPv6 address', () => {
-    const r = inNs(['revoke', '2001:0DB8:0:0::7', '--config', config]);
-    assert.equal(r.stdout.trim(), 'revoked 1 grant for 2001:db8::7');
+  test('revoke accepts any spelling of an IPv6 address; a syslog that refuses the line is said', () => {
+    const env = withLogger(`echo 'logger: socket /dev/log: No such file or directory' >&2; exit 1`);
+    const r = inNs(['revoke', '2001:0DB8:0:0::7', '--config', config], env);
+    assert.equal(r.code, 0, 'the grants are gone all the same');
+    assert.match(r.stdout, /^revoked 1 grant for 2001:db8::7\n {2}22\/tcp, \d+ s left\n$/);
+    assert.equal(
+      r.stderr.trim(),
+      'note: this revoke is not in the system log (logger exited with 1: logger: socket /dev/log: No such file or directory)',
+    );
     const s = inNs(['status', '--config', config]);
     assert.equal(s.code, 4, 'https is still unguarded (the trial test above)');
     assert.match(s.stderr, /no live grants \(nftables table spa_cli\)/);

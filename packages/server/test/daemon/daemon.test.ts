@@ -237,11 +237,22 @@ describe('runDaemon', () => {
     r.source.push(r.fixture.udp(r.fixture.knock('alice', NOW), NOW));
     r.source.push(r.fixture.udp(new Uint8Array(336), NOW));
     await r.daemon.pipeline.idle();
-    r.daemon.writeMetrics();
+    await r.daemon.writeMetrics();
     const text = readFileSync(path, 'utf8');
     assert.match(text, /^# TYPE spa_knocks_rejected_total counter$/m);
     assert.match(text, /^spa_knocks_rejected_total\{reason="client"\} 1$/m);
     assert.match(text, /^spa_grants_total 1$/m);
+    // Live grants come from the firewall's own listing: one grant is live now.
+    assert.match(text, /^# TYPE spa_live_grants gauge\nspa_live_grants 1$/m);
+    await r.firewall.revoke('198.51.100.7'); // the fixture's default source
+    await r.daemon.writeMetrics();
+    assert.match(readFileSync(path, 'utf8'), /^spa_live_grants 0$/m, 'a revoked grant is no longer live');
+    // A firewall that cannot list: the gauge is left out rather than a wrong number written.
+    r.firewall.failNext('list', new Error('nft: no such table'));
+    await r.daemon.writeMetrics();
+    const without = readFileSync(path, 'utf8');
+    assert.doesNotMatch(without, /spa_live_grants/);
+    assert.match(without, /^spa_grants_total 1$/m, 'the rest is still written');
     assert.match(text, /^spa_last_reload_time_seconds 0$/m);
     assert.match(text, new RegExp(`^spa_start_time_seconds ${Math.floor(NOW / 1000)}$`, 'm'));
     assert.deepEqual(
