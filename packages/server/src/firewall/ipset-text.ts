@@ -90,6 +90,11 @@ export function addCommand(n: IpsetNames, g: CheckedGrant): string {
   return `add ${setOf(n, g.family)} ${entry(g)} timeout ${g.seconds} -exist`;
 }
 
+/** `ipset` arguments that succeed only while the grant set holds this tuple. */
+export function testArgs(n: IpsetNames, g: CheckedGrant): string[] {
+  return ['test', setOf(n, g.family), entry(g)];
+}
+
 /** -exist: an entry that expired meanwhile is not an error. */
 export function delCommand(
   n: IpsetNames,

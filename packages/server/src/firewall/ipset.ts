@@ -47,6 +47,7 @@ import {
   parseTrialSave,
   setOf,
   type TrialEntry,
+  testArgs,
   trialRestore,
 } from './ipset-text.js';
 import { LineSession } from './line-session.js';
@@ -126,7 +127,16 @@ export class IpsetFirewall implements Firewall {
    */
   async grant(g: Grant): Promise<void> {
     const checked = checkGrant(g);
-    const seconds = Math.max(checked.seconds, this.#live.secondsLeft(checked));
+    // Grants only grow, but only over an entry the kernel still has: one removed behind this
+    // process's back (`spa-server revoke`, another tool) is forgotten, not brought back.
+    let seconds = checked.seconds;
+    if (this.#live.secondsLeft(checked) > seconds) {
+      if (await this.#try(['ipset', ...testArgs(this.names, checked)])) {
+        seconds = this.#live.secondsLeft(checked);
+      } else {
+        this.#live.delete(checked);
+      }
+    }
     await this.#run(addCommand(this.names, { ...checked, seconds }));
     this.#live.note(checked);
   }

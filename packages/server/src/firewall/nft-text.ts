@@ -88,6 +88,11 @@ export function refreshCommand(table: string, g: CheckedGrant): string {
   return `${add}; delete element ${set} { ${e} }; ${add}`;
 }
 
+/** `nft` arguments that succeed only while the set holds this tuple's element. */
+export function getElementArgs(table: string, g: CheckedGrant): string[] {
+  return ['get', 'element', 'inet', table, grantSet(g.family), `{ ${element(g)} }`];
+}
+
 /** A grant for a tuple known to have no live element: one command instead of three. */
 export function addCommand(table: string, g: CheckedGrant): string {
   return `add element inet ${table} ${grantSet(g.family)} { ${element(g)} timeout ${g.seconds}s${comment(g)} }`;

@@ -29,6 +29,7 @@
  * `start()` is one atomic `nft -f -` batch.
  */
 import {
+  type CheckedGrant,
   canonicalAddress,
   canonicalOrAsIs,
   checkGrant,
@@ -50,6 +51,7 @@ import { LineSession } from './line-session.js';
 import { LiveTuples } from './live.js';
 import {
   addCommand,
+  getElementArgs,
   guardBatch,
   guardedSetIsLegacy,
   listGuardedCommand,
@@ -172,15 +174,15 @@ export class NftablesFirewall implements Firewall {
    * An element this process does not know about (added by hand) keeps its old timeout.
    *
    * Grants only grow: if the tuple's live element has more time left than this grant asks
-   * for, a plain `add element` is sent, which leaves an existing element and its timeout
-   * alone (and re-creates it with the time it had left if it vanished meanwhile).
+   * for, it is left alone. The kernel is asked first (one `nft get element`, only on this
+   * path): an element removed behind this process's back (`spa-server revoke`, another tool)
+   * is forgotten, and this grant then stands on its own instead of bringing the old time back.
    */
   async grant(g: Grant): Promise<void> {
     const checked = checkGrant(g);
-    const left = this.#live.secondsLeft(checked);
-    if (left > checked.seconds) {
-      await this.#run(addCommand(this.table, { ...checked, seconds: left }));
-      return;
+    if (this.#live.secondsLeft(checked) > checked.seconds) {
+      if (await this.#holds(checked)) return;
+      this.#live.delete(checked);
     }
     const maybeLive = this.#live.maybeLive(checked);
     await this.#run(maybeLive ? refreshCommand(this.table, checked) : addCommand(this.table, checked));
@@ -189,6 +191,15 @@ export class NftablesFirewall implements Firewall {
 
   async list(): Promise<LiveGrant[]> {
     return [...(await this.#list(4)), ...(await this.#list(6))];
+  }
+
+  /** Whether the kernel still has this tuple's element (a fresh `nft`: rare, and kept off the session's framing). */
+  async #holds(g: CheckedGrant): Promise<boolean> {
+    const r = await runOnce(this.#spawn, [this.#nft, ...getElementArgs(this.table, g)], {
+      prefix: this.#prefix,
+      timeoutMs: this.#timeoutMs,
+    });
+    return r.code === 0;
   }
 
   async intact(): Promise<boolean> {

@@ -83,17 +83,25 @@ describe('grants only grow', () => {
     );
   });
 
-  test('nftables: a shorter grant for a live tuple is a plain add (keeps the kernel timeout), never delete+add', async () => {
+  test('nftables: a shorter grant for a live tuple leaves the kernel element alone (after asking the kernel it is there), never delete+add', async () => {
     const nft = fakeNft();
     let now = 1_000_000;
     const fw = new NftablesFirewall({ spawn: nft.spawn, now: () => now });
     await fw.start([{ protocol: 'tcp', port: 80 }]);
     await fw.grant(long);
+    const linesAfterLong = nft.lines.length;
     now += 1000;
     await fw.grant(short);
-    const last = nft.lines.at(-1);
-    assert.equal(last, addCommand('spa', checkGrant({ ...long, seconds: 299 })));
-    assert.doesNotMatch(last ?? '', /delete/);
+    assert.equal(nft.lines.length, linesAfterLong, 'nothing sent that could change the element');
+    assert.deepEqual(nft.runs.at(-1)?.args, ['get', 'element', 'inet', 'spa', 'grants4', '{ 192.0.2.7 . tcp . 80 }']);
+    // Gone from the kernel (revoked behind the daemon's back): the short grant stands on its own.
+    const gone = fakeNft({ onRun: (_c, args) => ({ code: args[0] === 'get' ? 1 : 0 }) });
+    const fw2 = new NftablesFirewall({ spawn: gone.spawn, now: () => now });
+    await fw2.start([{ protocol: 'tcp', port: 80 }]);
+    await fw2.grant(long);
+    await fw2.grant(short);
+    assert.equal(gone.lines.at(-1), addCommand('spa', checkGrant(short)));
+    await fw2.stop('keep');
     // An equal or longer grant still restarts the timeout (refresh).
     await fw.grant({ ...long, seconds: 600 });
     assert.equal(nft.lines.at(-1), refreshCommand('spa', checkGrant({ ...long, seconds: 600 })));

@@ -75,6 +75,18 @@ describe('iptables+ipset backend (real tools in a namespace)', { skip, timeout: 
     assert.equal(await lab.tcp(CLIENT4, SERVER4, TCP_PORT), true);
   });
 
+  test('a grant removed behind its back (spa-server revoke, another tool) is not brought back by a shorter one', async (t) => {
+    const { lab, fw } = await setup(t);
+    const g = { address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 60 } as const;
+    await fw.grant(g);
+    lab.exec(['ipset', 'del', 'spa4', `${CLIENT4},tcp:${TCP_PORT}`]);
+    assert.deepEqual(await fw.list(), [], 'revoked in the kernel');
+    await fw.grant({ ...g, seconds: 2 });
+    const live = await fw.list();
+    assert.equal(live.length, 1, 'the new grant');
+    assert.ok(live[0]!.secondsLeft <= 2, `the revoked 60 s came back: ${live[0]!.secondsLeft} s left`);
+  });
+
   test('grants only grow: a 2 s grant after a 30 s one for the same tuple keeps the 30 s', async (t) => {
     const { lab, fw } = await setup(t);
     const g = { address: CLIENT4, protocol: 'tcp', port: TCP_PORT, seconds: 30 } as const;
