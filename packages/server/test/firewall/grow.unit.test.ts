@@ -93,7 +93,14 @@ describe('grants only grow', () => {
     now += 1000;
     await fw.grant(short);
     assert.equal(nft.lines.length, linesAfterLong, 'nothing sent that could change the element');
-    assert.deepEqual(nft.runs.at(-1)?.args, ['get', 'element', 'inet', 'spa', 'grants4', '{ 192.0.2.7 . tcp . 80 }']);
+    assert.deepEqual(nft.runs.at(-1)?.args, [
+      'get',
+      'element',
+      'inet',
+      'spa',
+      'grants4',
+      '{ 192.0.2.7 . tcp . 80 }',
+    ]);
     // Gone from the kernel (revoked behind the daemon's back): the short grant stands on its own.
     const gone = fakeNft({ onRun: (_c, args) => ({ code: args[0] === 'get' ? 1 : 0 }) });
     const fw2 = new NftablesFirewall({ spawn: gone.spawn, now: () => now });
