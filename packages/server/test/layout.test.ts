@@ -29,6 +29,7 @@ const CLI_HELPERS = new Set([
   'firewall',
   'trial-option',
   'profile-out',
+  'audit',
 ]);
 
 interface Import {

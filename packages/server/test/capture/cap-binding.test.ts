@@ -82,8 +82,12 @@ describe('patched cap on real interfaces (network namespaces)', () => {
     t.diagnostic(JSON.stringify(r));
     assert.equal(r.cycles, 10_000);
     assert.ok(r.collected! >= 9_000, `only ${r.collected} Cap objects were garbage-collected`);
-    // Upstream cap leaked ~1.4 kB per open (~14 MB here). RSS itself is reported too.
-    assert.ok(r.nativeGrowthKiB! <= 1024, `RSS outside the JS heap grew ${r.nativeGrowthKiB} KiB`);
+    // Upstream cap leaked ~1.4 kB per open (~14 MB here, ~2.8 MB in every window). The total
+    // RSS growth is reported; the bound is on the leak's trend (median window × 5, _cap-child.ts).
+    assert.ok(
+      r.leakEstimateKiB! <= 1024,
+      `RSS outside the JS heap grows ${r.leakEstimateKiB} KiB per 10,000 cycles`,
+    );
   });
 
   // What the capture itself delays a timer by is the longest it holds the event loop: from the
