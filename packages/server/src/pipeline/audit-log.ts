@@ -6,6 +6,7 @@
  * Attacker-chosen data stays under its own key; the reason is one of the stable codes.
  */
 import type { Logger } from 'pino';
+import { LogBudget } from './log-budget.js';
 
 export interface AuditFields {
   readonly client: string;
@@ -17,30 +18,17 @@ export interface AuditFields {
 
 export class AuditLog {
   readonly #log: Logger;
-  readonly #perSecond: number;
-  #second = -1;
-  #used = 0;
-  #suppressed = 0;
+  readonly #budget: LogBudget;
 
   constructor(log: Logger, perSecond = 5) {
     this.#log = log;
-    this.#perSecond = perSecond;
+    this.#budget = new LogBudget(perSecond);
   }
 
   refused(fields: AuditFields, nowMs: number): void {
-    const second = Math.floor(nowMs / 1000);
-    if (second !== this.#second) {
-      if (this.#suppressed > 0)
-        this.#log.info({ suppressed: this.#suppressed }, 'authenticated knocks refused, not logged');
-      this.#second = second;
-      this.#used = 0;
-      this.#suppressed = 0;
-    }
-    if (this.#used >= this.#perSecond) {
-      this.#suppressed++;
-      return;
-    }
-    this.#used++;
-    this.#log.info(fields, 'authenticated knock refused');
+    const allowed = this.#budget.take(nowMs, (suppressed) =>
+      this.#log.info({ suppressed }, 'authenticated knocks refused, not logged'),
+    );
+    if (allowed) this.#log.info(fields, 'authenticated knock refused');
   }
 }

@@ -5,17 +5,15 @@
  * own key, never spread into the log object.
  */
 import type { Logger } from 'pino';
+import { LogBudget } from './log-budget.js';
 
 export class RejectLog {
   readonly #log: Logger;
-  readonly #perSecond: number;
-  #second = -1;
-  #used = 0;
-  #suppressed = 0;
+  readonly #budget: LogBudget;
 
   constructor(log: Logger, perSecond = 20) {
     this.#log = log;
-    this.#perSecond = perSecond;
+    this.#budget = new LogBudget(perSecond);
   }
 
   /**
@@ -28,18 +26,10 @@ export class RejectLog {
     nowMs: number,
   ): void {
     if (!this.#log.isLevelEnabled('debug')) return;
-    const second = Math.floor(nowMs / 1000);
-    if (second !== this.#second) {
-      if (this.#suppressed > 0) this.#log.debug({ suppressed: this.#suppressed }, 'rejects not logged');
-      this.#second = second;
-      this.#used = 0;
-      this.#suppressed = 0;
-    }
-    if (this.#used >= this.#perSecond) {
-      this.#suppressed++;
-      return;
-    }
-    this.#used++;
+    const allowed = this.#budget.take(nowMs, (suppressed) =>
+      this.#log.debug({ suppressed }, 'rejects not logged'),
+    );
+    if (!allowed) return;
     this.#log.debug(
       { reason, packet: { source: packet.srcAddress, port: packet.dstPort } },
       'knock rejected',
