@@ -5,6 +5,8 @@
 // Every loop is bounded in count and time.
 
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { inNamespace } from '@spa/netns';
@@ -107,10 +109,21 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     return { sent, received: seen.size, missing, twice, nonMatching, duringCalls, callsMs };
   },
 
-  /** 10,000 open/close cycles (one in 10 a failed open, then close) with GC, in one process. */
+  /**
+   * 10,000 open/close cycles (one in 10 a failed open, then close) with GC, in one process.
+   * `retain` keeps every closed Cap reachable, as spa had to with upstream cap (`retainedCaps`):
+   * the leak the measure must see. The C heap in use (mallinfo2, from the test's
+   * _malloc-meter.c addon at CAP_MALLOC_METER) is what a native leak grows; open descriptors
+   * and mappings catch a handle or ring left open; RSS is reported (it moves by a megabyte
+   * either way with no cap at all).
+   */
   async 'gc-cycles'() {
     const Cap = loadCap();
     const cycles = Number(process.argv[3] ?? 10_000);
+    const retain = process.argv[4] === 'retain';
+    const meterPath = process.env.CAP_MALLOC_METER;
+    const meter = meterPath ? (createRequire(import.meta.url)(meterPath) as { inUse(): number }) : undefined;
+    const kept: unknown[] = [];
     let collected = 0;
     const registry = new FinalizationRegistry(() => {
       collected++;
@@ -123,26 +136,30 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         cap.open('spa-cb', filter, 1 << 16, Buffer.alloc(128), { snaplen: 128 });
       } catch {}
       cap.close(); // after a failed open: a no-op that returns false
+      if (retain) kept.push(cap);
     };
     const warmup = 500;
     for (let i = 0; i < warmup; i++) {
       cycle(i);
       await nextTurn();
     }
+    kept.length = 0;
     const settle = async () => {
       for (let i = 0; i < 3; i++) {
         gc?.();
         await sleep(10);
       }
       const m = process.memoryUsage();
-      // What a native leak grows: RSS outside V8's committed heap (the heap's size moves by a
-      // megabyte either way with each GC and is not what a Cap object leaks into).
-      return { rss: m.rss, native: m.rss - m.heapTotal };
+      return {
+        malloc: meter?.inUse() ?? Number.NaN,
+        rss: m.rss,
+        native: m.rss - m.heapTotal,
+        fds: readdirSync('/proc/self/fd').length,
+        maps: readFileSync('/proc/self/maps', 'utf8').split('\n').length,
+      };
     };
-    // The cycles run in five windows. A leak grows every window alike; malloc's arenas and the
-    // heap grow in steps (seen: +464 KiB after 2,000 cycles, +1,652 after 10,000, +1,332 after
-    // 30,000: no trend), which land in one or two windows. So the leak is estimated from the
-    // median window, times five.
+    // RSS in five windows: a leak grows every window alike, while malloc's arenas and the heap
+    // grow in steps that land in one or two, so the RSS trend is the median window times five.
     const windows = 5;
     const start = await settle();
     const growthKiB: number[] = [];
@@ -161,7 +178,11 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const median = [...growthKiB].sort((x, y) => x - y)[Math.floor(windows / 2)]!;
     return {
       cycles,
+      retained: kept.length,
       collected,
+      mallocGrowthKiB: Math.round((last.malloc - start.malloc) / 1024),
+      fdGrowth: last.fds - start.fds,
+      mapsGrowth: last.maps - start.maps,
       rssGrowthKiB: Math.round((last.rss - start.rss) / 1024),
       nativeGrowthKiB: Math.round((last.native - start.native) / 1024),
       windowGrowthKiB: growthKiB,
