@@ -5,6 +5,12 @@
 // failed, and a total. Bounded: at most 20 runs, and a time limit for the whole hunt.
 //
 //   node scripts/flake-hunt.mjs [--runs 3] [--hog] [--part e2e|unit|all] [--max-minutes 90] [--keep]
+//   node scripts/flake-hunt.mjs --fresh [--runs 10] [--hog] [--max-minutes 150]
+//
+// --fresh: every run is a new clone in a new 0700 folder running `.ci/run` (CI=true, then
+// `npm test`, the README's command, which does its own set-up): what CI does, where a skip is a
+// failure. The clone is removed after its run unless --keep. Without it, one clone is set up once and `scripts/test.mjs PART` runs
+// in it N times.
 //
 // Only committed work is tested (it is a clone). Logs of every run are kept in the folder
 // printed at the start, also when the clone is removed. Exit code 0 only if every run passed.
@@ -24,6 +30,7 @@ const { values: opt } = parseArgs({
     part: { type: 'string', default: 'e2e' },
     'max-minutes': { type: 'string', default: '90' },
     keep: { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
   },
 });
 const runs = Number(opt.runs);
@@ -31,6 +38,8 @@ const maxMinutes = Number(opt['max-minutes']);
 if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS) fail(`--runs must be 1..${MAX_RUNS}`);
 if (!(maxMinutes > 0 && maxMinutes <= 600)) fail('--max-minutes must be in (0, 600]');
 if (!['e2e', 'unit', 'all'].includes(opt.part)) fail('--part must be e2e, unit or all');
+if (opt.fresh && opt.part !== 'e2e' && opt.part !== 'all') fail('--fresh runs npm test: the whole suite');
+const part = opt.fresh ? 'all' : opt.part;
 const deadline = Date.now() + maxMinutes * 60_000;
 
 function fail(msg) {
@@ -49,12 +58,24 @@ if (git('status', '--porcelain', '--untracked-files=no').stdout.trim())
   process.stderr.write('flake-hunt: note: uncommitted changes are not in the clone\n');
 
 const logDir = mkdtempSync(join(tmpdir(), 'spa-flake-hunt-logs-'));
-const parent = mkdtempSync(join(tmpdir(), 'spa-flake-hunt-')); // mode 0700, like mktemp -d
-const clone = join(parent, 'spa');
+const what = opt.fresh ? '.ci/run (CI=true npm test), each in a fresh clone' : `'${part}'`;
 say(
-  `flake-hunt: commit ${commit.slice(0, 12)}, ${runs} run(s) of '${opt.part}'${opt.hog ? ' with a CPU hog' : ''}`,
+  `flake-hunt: commit ${commit.slice(0, 12)}, ${runs} run(s) of ${what}${opt.hog ? ' with a CPU hog' : ''}`,
 );
-say(`flake-hunt: clone ${clone}; logs ${logDir}`);
+say(`flake-hunt: logs ${logDir}`);
+
+/** A clone of the commit in a new folder of mode 0700 (like mktemp -d); returns its path. */
+function freshClone() {
+  const parent = mkdtempSync(join(tmpdir(), 'spa-flake-hunt-'));
+  const clone = join(parent, 'spa');
+  const c = spawnSync('git', ['clone', '--quiet', '--no-checkout', root, clone], { encoding: 'utf8' });
+  if (c.status !== 0) throw new Error(`git clone failed: ${c.stderr}`);
+  const co = spawnSync('git', ['checkout', '--quiet', commit], { cwd: clone, encoding: 'utf8' });
+  if (co.status !== 0) throw new Error(`git checkout ${commit} failed: ${co.stderr}`);
+  say(`flake-hunt: clone ${clone}`);
+  return { parent, clone };
+}
+const parents = [];
 
 /** Runs a command to a log file, bounded by the hunt's deadline; resolves with its exit status. */
 function runLogged(cmd, args, cwd, log) {
@@ -101,15 +122,21 @@ process.on('SIGINT', () => {
 
 let exitCode = 0;
 try {
-  const c = spawnSync('git', ['clone', '--quiet', '--no-checkout', root, clone], { encoding: 'utf8' });
-  if (c.status !== 0) throw new Error(`git clone failed: ${c.stderr}`);
-  const co = spawnSync('git', ['checkout', '--quiet', commit], { cwd: clone, encoding: 'utf8' });
-  if (co.status !== 0) throw new Error(`git checkout ${commit} failed: ${co.stderr}`);
-  const setup = await runLogged(process.execPath, ['scripts/setup.mjs'], clone, join(logDir, 'setup.log'));
-  if (setup.status !== 0) throw new Error(`setup failed (exit ${setup.status}); see ${logDir}/setup.log`);
+  let shared;
+  if (!opt.fresh) {
+    shared = freshClone();
+    parents.push(shared.parent);
+    const setup = await runLogged(
+      process.execPath,
+      ['scripts/setup.mjs'],
+      shared.clone,
+      join(logDir, 'setup.log'),
+    );
+    if (setup.status !== 0) throw new Error(`setup failed (exit ${setup.status}); see ${logDir}/setup.log`);
+  }
 
   if (opt.hog) startHog();
-  const parts = opt.part === 'all' ? [] : [opt.part];
+  const parts = part === 'all' ? [] : [part];
   const total = { pass: 0, fail: 0, skipped: 0, green: 0, done: 0 };
   for (let i = 1; i <= runs; i++) {
     if (Date.now() >= deadline) {
@@ -119,7 +146,15 @@ try {
     }
     const log = join(logDir, `run-${i}.log`);
     const started = Date.now();
-    const r = await runLogged(process.execPath, ['scripts/test.mjs', ...parts], clone, log);
+    let r;
+    if (opt.fresh) {
+      const own = freshClone();
+      r = await runLogged('sh', ['.ci/run'], own.clone, log); // CI=true npm test
+      if (opt.keep) parents.push(own.parent);
+      else rmSync(own.parent, { recursive: true, force: true });
+    } else {
+      r = await runLogged(process.execPath, ['scripts/test.mjs', ...parts], shared.clone, log);
+    }
     const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
     const m = [...text.matchAll(/^(\d+) passed, (\d+) failed, (\d+) skipped$/gm)].at(-1);
     const [pass, failed, skipped] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 1, 0];
@@ -153,7 +188,9 @@ try {
   exitCode = 2;
 } finally {
   stopHog();
-  if (opt.keep) say(`flake-hunt: clone kept at ${clone}`);
-  else rmSync(parent, { recursive: true, force: true });
+  for (const parent of parents) {
+    if (opt.keep) say(`flake-hunt: clone kept in ${parent}`);
+    else rmSync(parent, { recursive: true, force: true });
+  }
 }
 process.exit(exitCode);
