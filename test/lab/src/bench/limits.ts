@@ -9,11 +9,12 @@ export const LIMITS = {
     'Where a knock spends its time in the daemon (strace of 20 knocks): the capture wake-up and verify; ' +
     'the one-time id appended to the replay store with write(2) (~5 µs; its fdatasync now runs in the ' +
     "background, off the knock's path); one line to the long-lived `nft -i`, ~0.7 ms, which nft confirms " +
-    '~1–1.5 ms later (the line is add + delete + add, so that a renewed grant gets a fresh timeout). The ' +
-    '"method floor" row is what the measurement adds to any sample, and its own p99 shows how noisy a ' +
-    'shared 2-core VM is; medians moved between 2.7 and 4.3 ms from run to run. What would lift it: a plain ' +
-    "`add element` when the daemon knows the address has no live grant cuts nft's work to a third; the p99 " +
-    'is mostly scheduling noise (the daemon, nft, the prober and the kernel share 2 cores).',
+    '~1–1.5 ms later (one `add element` for an address with no live grant, as every sample here is; ' +
+    'add + delete + add only to renew a live one, so that it gets a fresh timeout). The "method floor" ' +
+    'row is what the measurement adds to any sample, and its own p99 shows how noisy a shared 2-core VM ' +
+    'is; medians moved between 2.7 and 4.3 ms from run to run. The p99 is mostly scheduling noise (the ' +
+    'daemon, nft, the prober and the kernel share 2 cores); the median has not been broken down further ' +
+    'than this strace.',
   stale:
     'Packets to an unwatched port are dropped by the kernel BPF filter and never reach the daemon, so a miss ' +
     'here means the machine itself was saturated: the flood sender, the kernel and both daemons share 2 cores.',
