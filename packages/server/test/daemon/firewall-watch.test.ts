@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { FirewallWatch, WATCH_EVERY_MS } from '../../src/daemon/firewall-watch.js';
 import { runDaemon } from '../../src/daemon/run.js';
+import type { Firewall } from '../../src/firewall/index.js';
 import { FIXTURE_HOST, memoryLog, NOW, stateDir } from '../pipeline/_harness.js';
 import { FakeFirewall } from '../support/fake-firewall.js';
 import { FakePacketSource } from '../support/fake-source.js';
@@ -102,5 +104,105 @@ describe('self-healing firewall (daemon on fakes)', () => {
     const starts = r.firewall.calls.filter((c) => c.method === 'start').length;
     await new Promise((res) => setTimeout(res, 60));
     assert.equal(r.firewall.calls.filter((c) => c.method === 'start').length, starts, 'no check after stop');
+  });
+});
+
+describe('a guard that cannot be rebuilt (FirewallWatch on a stub)', () => {
+  // The attack: keep the guard broken (another tool fights spa for the table, nft gone, a
+  // full disk) so the daemon retries every 2 s forever. Before, each retry wrote an error line:
+  // 1,800 an hour, burying everything else in the journal. Now the first failure is logged at
+  // once, then at most one line a minute with the attempts so far, and the recovery with the count.
+  function stubbed() {
+    let clock = 0;
+    let healable = false;
+    const firewall = {
+      name: 'stub',
+      intact: async () => false,
+      heal: async () => {
+        if (!healable) throw new Error('nft: Could not process rule: No such file or directory');
+        return 0;
+      },
+    } as unknown as Firewall;
+    const log = memoryLog();
+    const watch = new FirewallWatch({
+      firewall,
+      guarded: () => [],
+      log: log.logger,
+      serial: (job) => job(),
+      now: () => clock,
+    });
+    return {
+      watch,
+      log,
+      advance: (ms: number) => {
+        clock += ms;
+      },
+      heal: () => {
+        healable = true;
+      },
+      breakAgain: () => {
+        healable = false;
+      },
+    };
+  }
+
+  it('retrying every 2 s for 10 minutes logs one error a minute, each with the attempts, and the recovery once', async () => {
+    const s = stubbed();
+    for (let i = 0; i < 300; i++) {
+      assert.equal(await s.watch.check('periodic'), false);
+      s.advance(WATCH_EVERY_MS);
+    }
+    const failing = s.log.records().filter((l) => /could not be rebuilt/.test(String(l.msg)));
+    assert.ok(failing.length >= 10 && failing.length <= 11, `${failing.length} error lines for 300 retries`);
+    assert.equal(failing[0]?.level, 50, 'at error');
+    assert.equal(failing[0]?.failedAttempts, 1, 'the first failure at once');
+    assert.ok(Number(failing.at(-1)?.failedAttempts) >= 250, 'the later lines carry the count');
+    s.heal();
+    assert.equal(await s.watch.check('periodic'), true);
+    const back = s.log.records().filter(rebuilt);
+    assert.equal(back.length, 1);
+    assert.equal(back[0]?.failedAttempts, 300, 'the recovery says how many attempts failed');
+    assert.equal(s.watch.heals, 1);
+    // A new failure after the recovery is news again: logged at once, counted from 1.
+    s.breakAgain();
+    s.advance(WATCH_EVERY_MS);
+    assert.equal(await s.watch.check('periodic'), false);
+    const again = s.log.records().filter((l) => /could not be rebuilt/.test(String(l.msg)));
+    assert.equal(again.length, failing.length + 1);
+    assert.equal(again.at(-1)?.failedAttempts, 1);
+  });
+
+  it('a guard that cannot even be checked is warned about once a minute, not every 2 s', async () => {
+    let clock = 0;
+    const firewall = {
+      name: 'stub',
+      intact: async () => {
+        throw new Error('nft: timed out');
+      },
+      heal: async () => 0,
+    } as unknown as Firewall;
+    const log = memoryLog();
+    const watch = new FirewallWatch({
+      firewall,
+      guarded: () => [],
+      log: log.logger,
+      serial: (job) => job(),
+      now: () => clock,
+    });
+    for (let i = 0; i < 90; i++) {
+      await watch.check('periodic'); // each time: cannot check, so rebuilt to be safe
+      clock += WATCH_EVERY_MS;
+    }
+    const warned = log.records().filter((l) => /could not check the firewall guard/.test(String(l.msg)));
+    assert.ok(
+      warned.length >= 3 && warned.length <= 4,
+      `${warned.length} warnings for 90 checks in 3 minutes`,
+    );
+    assert.equal(warned[0]?.failedAttempts, 1);
+    assert.equal(
+      log.records().filter(rebuilt).length,
+      0,
+      'a rebuild to be safe is not reported as a removal',
+    );
   });
 });
