@@ -112,20 +112,12 @@ describe('a guard that cannot be rebuilt (FirewallWatch on a stub)', () => {
   // full disk) so the daemon retries every 2 s forever. Before, each retry wrote an error line:
   // 1,800 an hour, burying everything else in the journal. Now the first failure is logged at
   // once, then at most one line a minute with the attempts so far, and the recovery with the count.
-  function stubbed() {
+  /** A watch on a firewall with only `intact` and `heal`, and a clock the test moves. */
+  function stubbed(parts: Pick<Firewall, 'intact' | 'heal'>) {
     let clock = 0;
-    let healable = false;
-    const firewall = {
-      name: 'stub',
-      intact: async () => false,
-      heal: async () => {
-        if (!healable) throw new Error('nft: Could not process rule: No such file or directory');
-        return 0;
-      },
-    } as unknown as Firewall;
     const log = memoryLog();
     const watch = new FirewallWatch({
-      firewall,
+      firewall: { name: 'stub', ...parts } as unknown as Firewall,
       guarded: () => [],
       log: log.logger,
       serial: (job) => job(),
@@ -137,17 +129,18 @@ describe('a guard that cannot be rebuilt (FirewallWatch on a stub)', () => {
       advance: (ms: number) => {
         clock += ms;
       },
-      heal: () => {
-        healable = true;
-      },
-      breakAgain: () => {
-        healable = false;
-      },
     };
   }
 
   it('retrying every 2 s for 10 minutes logs one error a minute, each with the attempts, and the recovery once', async () => {
-    const s = stubbed();
+    let healable = false;
+    const s = stubbed({
+      intact: async () => false,
+      heal: async () => {
+        if (!healable) throw new Error('nft: Could not process rule: No such file or directory');
+        return 0;
+      },
+    });
     for (let i = 0; i < 300; i++) {
       assert.equal(await s.watch.check('periodic'), false);
       s.advance(WATCH_EVERY_MS);
@@ -157,14 +150,14 @@ describe('a guard that cannot be rebuilt (FirewallWatch on a stub)', () => {
     assert.equal(failing[0]?.level, 50, 'at error');
     assert.equal(failing[0]?.failedAttempts, 1, 'the first failure at once');
     assert.ok(Number(failing.at(-1)?.failedAttempts) >= 250, 'the later lines carry the count');
-    s.heal();
+    healable = true;
     assert.equal(await s.watch.check('periodic'), true);
     const back = s.log.records().filter(rebuilt);
     assert.equal(back.length, 1);
     assert.equal(back[0]?.failedAttempts, 300, 'the recovery says how many attempts failed');
     assert.equal(s.watch.heals, 1);
     // A new failure after the recovery is news again: logged at once, counted from 1.
-    s.breakAgain();
+    healable = false;
     s.advance(WATCH_EVERY_MS);
     assert.equal(await s.watch.check('periodic'), false);
     const again = s.log.records().filter((l) => /could not be rebuilt/.test(String(l.msg)));
@@ -173,25 +166,15 @@ describe('a guard that cannot be rebuilt (FirewallWatch on a stub)', () => {
   });
 
   it('a guard that cannot even be checked is warned about once a minute, not every 2 s', async () => {
-    let clock = 0;
-    const firewall = {
-      name: 'stub',
+    const { watch, log, advance } = stubbed({
       intact: async () => {
         throw new Error('nft: timed out');
       },
       heal: async () => 0,
-    } as unknown as Firewall;
-    const log = memoryLog();
-    const watch = new FirewallWatch({
-      firewall,
-      guarded: () => [],
-      log: log.logger,
-      serial: (job) => job(),
-      now: () => clock,
     });
     for (let i = 0; i < 90; i++) {
       await watch.check('periodic'); // each time: cannot check, so rebuilt to be safe
-      clock += WATCH_EVERY_MS;
+      advance(WATCH_EVERY_MS);
     }
     const warned = log.records().filter((l) => /could not check the firewall guard/.test(String(l.msg)));
     assert.ok(
