@@ -81,7 +81,7 @@ export async function status(
       ])}`,
     );
   }
-  if (guard) io.out(`\n${guardTable(config, guard)}`);
+  if (guard) io.out(`\n${guardTable(guardRows)}`);
   return { report, exitCode };
 }
 
@@ -121,30 +121,24 @@ export function guardState(config: Pick<ServerConfig, 'services'>, guard: readon
   return rows;
 }
 
-/** One line per configured service and per guarded port the config does not name. */
-export function guardTable(config: Pick<ServerConfig, 'services'>, guard: readonly GuardState[]): string {
-  const key = (p: { protocol: string; port: number }) => `${p.port}/${p.protocol}`;
-  const inKernel = new Map(guard.map((g) => [key(g), g]));
-  const rows: string[][] = [];
-  const seen = new Set<string>();
-  for (const s of config.services.values()) {
-    const k = key(s);
-    if (seen.has(k)) continue;
-    seen.add(k);
-    const g = inKernel.get(k);
-    rows.push([
-      s.name,
-      k,
-      g ? guardText(g) : 'NOT guarded: reachable by anyone (a trial not confirmed, or a flushed ruleset)',
-    ]);
-  }
-  for (const g of guard)
-    if (!seen.has(key(g))) rows.push(['-', key(g), `${guardText(g)} (not in the config: reload)`]);
+/** One line per configured service and per guarded port the config does not name (guardState's rows). */
+export function guardTable(guard: readonly GuardRow[]): string {
+  const rows = guard.map((g) => {
+    const port = `${g.port}/${g.protocol}`;
+    if (g.state === 'unguarded')
+      return [
+        g.service ?? '-',
+        port,
+        'NOT guarded: reachable by anyone (a trial not confirmed, or a flushed ruleset)',
+      ];
+    if (g.state === 'extra') return ['-', port, `${guardText(g)} (not in the config: reload)`];
+    return [g.service ?? '-', port, guardText(g)];
+  });
   return table([['GUARD', 'PORT', 'STATE'], ...rows]);
 }
 
-function guardText(g: GuardState): string {
-  return g.trialSecondsLeft === undefined
+function guardText(g: GuardRow): string {
+  return g.trialSecondsLeft === null
     ? 'guarded'
     : `on trial: the kernel lifts the guard in ${formatDuration(g.trialSecondsLeft * 1000)} unless confirmed`;
 }
